@@ -1,0 +1,160 @@
+/**
+ * Layers with parameters, as small classes: each holds its tensors (kept outside every tidy
+ * scope) and a forward function. PyTorch's default initialisation is used so results can be
+ * compared with it.
+ */
+import { keep } from './scope.js';
+import { rand, ones, zeros } from './creation.js';
+import { Tensor, type Device } from './tensor.js';
+import * as F from './functional.js';
+import { noGrad } from './autograd.js';
+
+/** U(-bound, bound), as a leaf that requires gradients and outlives scopes. */
+function uniformParameter(shape: readonly number[], bound: number, device: Device): Tensor {
+  const p = noGrad(() => {
+    const u = rand(shape, { device });
+    const scaled = u.mul(2 * bound).sub(bound);
+    u.dispose();
+    return scaled;
+  });
+  return keep(p.setRequiresGrad(true));
+}
+
+export abstract class Module {
+  training = true;
+  /** Parameters trained by the optimizer. */
+  abstract parameters(): Tensor[];
+  /** Non-trained state (running statistics). */
+  buffers(): Tensor[] {
+    return [];
+  }
+  abstract forward(input: Tensor): Tensor;
+
+  train(flag = true): this {
+    this.training = flag;
+    return this;
+  }
+  eval(): this {
+    return this.train(false);
+  }
+  dispose(): void {
+    for (const t of [...this.parameters(), ...this.buffers()]) t.dispose();
+  }
+}
+
+export interface Conv2dLayerOptions extends F.Conv2dOptions {
+  bias?: boolean;
+  device?: Device;
+}
+
+export class Conv2d extends Module {
+  readonly weight: Tensor;
+  readonly bias: Tensor | null;
+  constructor(
+    readonly inChannels: number,
+    readonly outChannels: number,
+    readonly kernel: number,
+    readonly options: Conv2dLayerOptions = {},
+  ) {
+    super();
+    const groups = options.groups ?? 1;
+    const fanIn = (inChannels / groups) * kernel * kernel;
+    const bound = 1 / Math.sqrt(fanIn); // kaiming_uniform(a=√5), PyTorch's default
+    const device = options.device ?? 'cpu';
+    this.weight = uniformParameter([outChannels, inChannels / groups, kernel, kernel], bound, device);
+    this.bias = options.bias === false ? null : uniformParameter([outChannels], bound, device);
+  }
+  parameters(): Tensor[] {
+    return this.bias ? [this.weight, this.bias] : [this.weight];
+  }
+  forward(input: Tensor): Tensor {
+    return F.conv2d(input, this.weight, this.bias, this.options);
+  }
+}
+
+export class Linear extends Module {
+  readonly weight: Tensor;
+  readonly bias: Tensor | null;
+  constructor(
+    readonly inFeatures: number,
+    readonly outFeatures: number,
+    options: { bias?: boolean; device?: Device } = {},
+  ) {
+    super();
+    const bound = 1 / Math.sqrt(inFeatures);
+    const device = options.device ?? 'cpu';
+    this.weight = uniformParameter([outFeatures, inFeatures], bound, device);
+    this.bias = options.bias === false ? null : uniformParameter([outFeatures], bound, device);
+  }
+  parameters(): Tensor[] {
+    return this.bias ? [this.weight, this.bias] : [this.weight];
+  }
+  forward(input: Tensor): Tensor {
+    return F.linear(input, this.weight, this.bias);
+  }
+}
+
+export class BatchNorm2d extends Module {
+  readonly weight: Tensor;
+  readonly bias: Tensor;
+  readonly runningMean: Tensor;
+  readonly runningVar: Tensor;
+  constructor(
+    readonly channels: number,
+    readonly options: { momentum?: number; eps?: number; device?: Device } = {},
+  ) {
+    super();
+    const device = options.device ?? 'cpu';
+    this.weight = keep(ones([channels], { device }).setRequiresGrad(true));
+    this.bias = keep(zeros([channels], { device }).setRequiresGrad(true));
+    this.runningMean = keep(zeros([channels], { device }));
+    this.runningVar = keep(ones([channels], { device }));
+  }
+  parameters(): Tensor[] {
+    return [this.weight, this.bias];
+  }
+  override buffers(): Tensor[] {
+    return [this.runningMean, this.runningVar];
+  }
+  forward(input: Tensor): Tensor {
+    return F.batchNorm(input, {
+      weight: this.weight,
+      bias: this.bias,
+      runningMean: this.runningMean,
+      runningVar: this.runningVar,
+      training: this.training,
+      momentum: this.options.momentum ?? 0.1,
+      eps: this.options.eps ?? 1e-5,
+    });
+  }
+}
+
+/** Modules run one after another; plain functions may stand between them (activations). */
+export class Sequential extends Module {
+  readonly layers: readonly (Module | ((x: Tensor) => Tensor))[];
+  constructor(...layers: (Module | ((x: Tensor) => Tensor))[]) {
+    super();
+    this.layers = layers;
+  }
+  parameters(): Tensor[] {
+    return this.layers.flatMap((l) => (l instanceof Module ? l.parameters() : []));
+  }
+  override buffers(): Tensor[] {
+    return this.layers.flatMap((l) => (l instanceof Module ? l.buffers() : []));
+  }
+  override train(flag = true): this {
+    this.training = flag;
+    for (const l of this.layers) if (l instanceof Module) l.train(flag);
+    return this;
+  }
+  /** Intermediate results are freed as it goes; only the output survives. */
+  forward(input: Tensor): Tensor {
+    let x = input;
+    for (const layer of this.layers) {
+      const y = layer instanceof Module ? layer.forward(x) : layer(x);
+      if (x !== input && !x.kept) x.dispose();
+      x = y;
+    }
+    return x;
+  }
+}

@@ -1,0 +1,112 @@
+/** Optimizers (libtorch's own implementations) over leaf parameter tensors. */
+import { native, type NativeOptimizer } from './native.js';
+import type { Tensor } from './tensor.js';
+
+export interface SGDOptions {
+  lr: number;
+  momentum?: number;
+  dampening?: number;
+  weightDecay?: number;
+  nesterov?: boolean;
+}
+
+export interface AdamOptions {
+  lr: number;
+  betas?: readonly [number, number];
+  eps?: number;
+  weightDecay?: number;
+  amsgrad?: boolean;
+}
+
+/** Common surface of every optimizer: step, zeroGrad and a settable learning rate. */
+export abstract class Optimizer {
+  #handle: NativeOptimizer | null;
+
+  protected constructor(handle: NativeOptimizer) {
+    this.#handle = handle;
+  }
+
+  #h(op: string): NativeOptimizer {
+    if (this.#handle === null) throw new Error(`${op}: the optimizer was disposed`);
+    return this.#handle;
+  }
+
+  /** Applies one update from the parameters' accumulated gradients. */
+  step(): void {
+    native.optimizerStep(this.#h('step'));
+  }
+
+  /** Drops every parameter's gradient (set to none, as PyTorch ≥ 2 does by default). */
+  zeroGrad(): void {
+    native.optimizerZeroGrad(this.#h('zeroGrad'));
+  }
+
+  get lr(): number {
+    return native.optimizerGetLr(this.#h('lr'));
+  }
+
+  set lr(value: number) {
+    native.optimizerSetLr(this.#h('lr'), value);
+  }
+
+  /** Frees the optimizer's state (momentum buffers, moments) now. */
+  dispose(): void {
+    if (this.#handle === null) return;
+    native.optimizerDispose(this.#handle);
+    this.#handle = null;
+  }
+}
+
+function handles(params: readonly Tensor[]) {
+  return params.map((p) => p.handle('optimizer'));
+}
+
+export class SGD extends Optimizer {
+  constructor(params: readonly Tensor[], options: SGDOptions) {
+    super(
+      native.sgd(
+        handles(params),
+        options.lr,
+        options.momentum ?? 0,
+        options.dampening ?? 0,
+        options.weightDecay ?? 0,
+        options.nesterov ?? false,
+      ),
+    );
+  }
+}
+
+export class Adam extends Optimizer {
+  constructor(params: readonly Tensor[], options: AdamOptions) {
+    const [beta1, beta2] = options.betas ?? [0.9, 0.999];
+    super(
+      native.adam(
+        handles(params),
+        options.lr,
+        beta1,
+        beta2,
+        options.eps ?? 1e-8,
+        options.weightDecay ?? 0,
+        options.amsgrad ?? false,
+      ),
+    );
+  }
+}
+
+/** Adam with decoupled weight decay (Loshchilov & Hutter); default decay 0.01 as PyTorch. */
+export class AdamW extends Optimizer {
+  constructor(params: readonly Tensor[], options: AdamOptions) {
+    const [beta1, beta2] = options.betas ?? [0.9, 0.999];
+    super(
+      native.adamw(
+        handles(params),
+        options.lr,
+        beta1,
+        beta2,
+        options.eps ?? 1e-8,
+        options.weightDecay ?? 0.01,
+        options.amsgrad ?? false,
+      ),
+    );
+  }
+}

@@ -1,0 +1,37 @@
+/** Process-wide engine settings and facts: memory, threads, seed, build and devices. */
+import { native, type BuildInfo } from './native.js';
+
+export interface MemoryReport {
+  /** Live tensor handles (created and not yet disposed or collected). */
+  tensors: number;
+  /** Bytes of the storages those handles reference, each storage counted once. */
+  bytes: number;
+}
+
+export function memory(): MemoryReport {
+  return native.memory();
+}
+
+/** Intra-op threads libtorch uses (oneDNN/OpenMP). */
+export function setThreads(threads: number): void {
+  native.setNumThreads(threads);
+}
+
+export function threads(): number {
+  return native.getNumThreads();
+}
+
+/** Seeds libtorch's generators (CPU and every CUDA device). */
+export function manualSeed(seed: number): void {
+  native.manualSeed(seed);
+}
+
+export function cudaAvailable(): boolean {
+  return native.cudaDeviceCount() > 0;
+}
+
+export type EngineInfo = BuildInfo & { engine: string };
+
+export function info(): EngineInfo {
+  return { engine: 'libtorch (Node-API addon)', ...native.buildInfo() };
+}
