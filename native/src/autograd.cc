@@ -44,6 +44,16 @@ Napi::Value backward(const Napi::CallbackInfo& info) {
   const at::Tensor& t = tensor_arg(info, 0, "tensor");
   auto gradient = optional_tensor_arg(info, 1, "gradient");
   bool retain = is_absent(info, 2) ? false : bool_arg(info, 2, "retainGraph");
+  // libtorch's C++ backward leaves these checks to Python's torch.autograd; do them here.
+  if (gradient) {
+    if (gradient->sizes() != t.sizes())
+      throw ArgError("gradient has shape " + describe_tensor(*gradient) +
+                         " but the tensor it is for is " + describe_tensor(t),
+                     true);
+    if (gradient->scalar_type() != t.scalar_type() || gradient->device() != t.device())
+      throw ArgError("gradient must have the tensor's dtype and device (" +
+                     describe_tensor(t) + "), got " + describe_tensor(*gradient));
+  }
   t.backward(gradient ? *gradient : at::Tensor(), retain);
   return info.Env().Undefined();
 }

@@ -2,10 +2,14 @@
 // engine's process-wide settings (threads, seed, build information).
 #include <cstring>
 
+#include <ATen/detail/CUDAHooksInterface.h>
+
 #include "engine.h"
 
 #if defined(AUTOSNN_WITH_CUDA)
-#include <ATen/cuda/CUDAContext.h>
+// The CUDA runtime API directly, not ATen/cuda headers: those pull in cuSPARSE/cuBLAS
+// headers that a bare nvcc install (the compile check in `make test`) does not have.
+#include <cuda_runtime_api.h>
 #endif
 
 namespace autosnn {
@@ -205,17 +209,22 @@ Napi::Value build_info(const Napi::CallbackInfo& info) {
   out.Set("parallel", Napi::String::New(env, at::get_parallel_info()));
   auto devices = Napi::Array::New(env);
 #if defined(AUTOSNN_WITH_CUDA)
-  out.Set("cudaRuntime", Napi::Number::New(env, CUDA_VERSION));
-  out.Set("cudnnVersion", Napi::Number::New(env, static_cast<double>(at::detail::getCUDAHooks().versionCuDNN())));
+  int runtime = 0;
+  if (cudaRuntimeGetVersion(&runtime) == cudaSuccess)
+    out.Set("cudaRuntime", Napi::Number::New(env, runtime));
+  if (torch::cuda::cudnn_is_available())
+    out.Set("cudnnVersion",
+            Napi::Number::New(env, static_cast<double>(at::detail::getCUDAHooks().versionCuDNN())));
   const int64_t count = torch::cuda::device_count();
   for (int64_t k = 0; k < count; ++k) {
-    const cudaDeviceProp* prop = at::cuda::getDeviceProperties(static_cast<int>(k));
+    cudaDeviceProp prop;
+    if (cudaGetDeviceProperties(&prop, static_cast<int>(k)) != cudaSuccess) continue;
     auto d = Napi::Object::New(env);
     d.Set("index", Napi::Number::New(env, static_cast<double>(k)));
-    d.Set("name", Napi::String::New(env, prop->name));
-    d.Set("memoryBytes", Napi::Number::New(env, static_cast<double>(prop->totalGlobalMem)));
-    d.Set("capability", Napi::String::New(env, std::to_string(prop->major) + "." +
-                                                   std::to_string(prop->minor)));
+    d.Set("name", Napi::String::New(env, prop.name));
+    d.Set("memoryBytes", Napi::Number::New(env, static_cast<double>(prop.totalGlobalMem)));
+    d.Set("capability",
+          Napi::String::New(env, std::to_string(prop.major) + "." + std::to_string(prop.minor)));
     devices.Set(static_cast<uint32_t>(k), d);
   }
 #endif

@@ -1,4 +1,4 @@
-// Tensor creation: zeros, ones, full, arange, rand, randn, randint.
+// Tensor creation: zeros, ones, full, arange, rand, randn, randint, randperm.
 #include "engine.h"
 
 namespace autosnn {
@@ -65,6 +65,17 @@ Napi::Value randint(const Napi::CallbackInfo& info) {
   return wrap(info.Env(), at::randint(low, high, shape, options));
 }
 
+// randperm(n, dtype?, device?): a random permutation of 0..n-1 (shuffling data sets).
+Napi::Value randperm(const Napi::CallbackInfo& info) {
+  int64_t n = int_arg(info, 0, "n");
+  if (n < 0) throw ArgError("n must not be negative", true);
+  auto dtype = optional_dtype_arg(info, 1, "dtype");
+  auto device = optional_device_arg(info, 2, "device");
+  auto options =
+      at::TensorOptions().dtype(dtype.value_or(at::kLong)).device(device.value_or(at::kCPU));
+  return wrap(info.Env(), at::randperm(n, options));
+}
+
 }  // namespace
 
 void register_creation(Napi::Env env, Napi::Object exports) {
@@ -75,6 +86,7 @@ void register_creation(Napi::Env env, Napi::Object exports) {
   define(env, exports, "rand", rand);
   define(env, exports, "randn", randn);
   define(env, exports, "randint", randint);
+  define(env, exports, "randperm", randperm);
 }
 
 }  // namespace autosnn

@@ -87,10 +87,32 @@ Napi::Value slice(const Napi::CallbackInfo& info) {
   return wrap(info.Env(), x.slice(dim, s, e, step));
 }
 
+// Out-of-range indices are a device-side assert on CUDA (which poisons the whole CUDA
+// context), so they are checked here, on every device, before the kernel runs.
+void check_indices(const at::Tensor& x, int64_t dim, const at::Tensor& index) {
+  if (index.scalar_type() != at::kLong && index.scalar_type() != at::kInt)
+    throw ArgError(std::string("index must be an int64 or int32 tensor, got ") +
+                   dtype_name(index.scalar_type()));
+  if (x.dim() == 0) return;  // libtorch explains scalars itself
+  const int64_t d = dim < 0 ? dim + x.dim() : dim;
+  if (d < 0 || d >= x.dim())
+    throw ArgError("dim " + std::to_string(dim) + " is out of range for " + describe_tensor(x),
+                   true);
+  if (index.numel() == 0) return;
+  const int64_t lo = index.min().item<int64_t>();
+  const int64_t hi = index.max().item<int64_t>();
+  if (lo < 0 || hi >= x.size(d))
+    throw ArgError("index values must be in [0, " + std::to_string(x.size(d)) + ") along dim " +
+                       std::to_string(dim) + ", got range [" + std::to_string(lo) + ", " +
+                       std::to_string(hi) + "]",
+                   true);
+}
+
 Napi::Value index_select(const Napi::CallbackInfo& info) {
   const at::Tensor& x = tensor_arg(info, 0, "input");
   int64_t dim = int_arg(info, 1, "dim");
   const at::Tensor& index = tensor_arg(info, 2, "index");
+  check_indices(x, dim, index);
   return wrap(info.Env(), at::index_select(x, dim, index));
 }
 
@@ -98,6 +120,7 @@ Napi::Value gather(const Napi::CallbackInfo& info) {
   const at::Tensor& x = tensor_arg(info, 0, "input");
   int64_t dim = int_arg(info, 1, "dim");
   const at::Tensor& index = tensor_arg(info, 2, "index");
+  check_indices(x, dim, index);
   return wrap(info.Env(), at::gather(x, dim, index));
 }
 

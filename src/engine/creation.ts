@@ -46,10 +46,7 @@ function flattenNested(data: Nested): { shape: number[]; values: number[] } {
  * A tensor from JS data: a typed array (with `shape`, one memcpy) or nested number arrays.
  * Numbers default to float32; a typed array's own element type is kept unless `dtype` says.
  */
-export function tensor(
-  data: EngineTypedArray | Nested,
-  options: TensorOptions & { shape?: Shape } = {},
-): Tensor {
+export function tensor(data: EngineTypedArray | Nested, options: TensorOptions & { shape?: Shape } = {}): Tensor {
   if (ArrayBuffer.isView(data)) {
     const dtype = options.dtype ?? dtypeOfTypedArray(data);
     const shape = options.shape ?? [data.length];
@@ -99,4 +96,9 @@ export function randn(shape: Shape, options: TensorOptions = {}): Tensor {
 /** Integers in [low, high); int64 unless `dtype` says. */
 export function randint(low: number, high: number, shape: Shape, options: TensorOptions = {}): Tensor {
   return finish(new Tensor(native.randint(low, high, shape, options.dtype, options.device)), options);
+}
+
+/** A random permutation of 0 … n−1 (int64 unless `dtype` says). */
+export function randperm(n: number, options: TensorOptions = {}): Tensor {
+  return finish(new Tensor(native.randperm(n, options.dtype, options.device)), options);
 }

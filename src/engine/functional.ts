@@ -99,12 +99,9 @@ export function avgPool2d(
 /** Average pooling over the last dim of [N, C, L]. */
 export function avgPool1d(input: Tensor, kernel: number, options: { stride?: number; padding?: number } = {}): Tensor {
   return new Tensor(
-    native.avgPool1d(
-      input.handle('avgPool1d'),
-      [kernel],
-      options.stride === undefined ? null : [options.stride],
-      [options.padding ?? 0],
-    ),
+    native.avgPool1d(input.handle('avgPool1d'), [kernel], options.stride === undefined ? null : [options.stride], [
+      options.padding ?? 0,
+    ]),
   );
 }
 

@@ -6,7 +6,7 @@
  */
 export { Tensor, DisposedTensorError, type Device, type Operand, type Shape } from './tensor.js';
 export { DTYPES, isFloating, type DType, type TypedArrayFor, type EngineTypedArray } from './dtype.js';
-export { tensor, zeros, ones, full, arange, rand, randn, randint, type TensorOptions } from './creation.js';
+export { tensor, zeros, ones, full, arange, rand, randn, randint, randperm, type TensorOptions } from './creation.js';
 export { cat, stack, where, pad, type PadMode } from './ops.js';
 export * as F from './functional.js';
 export * as nn from './nn.js';
@@ -14,4 +14,13 @@ export * as schedule from './schedule.js';
 export { SGD, Adam, AdamW, Optimizer, type SGDOptions, type AdamOptions } from './optim.js';
 export { noGrad, isGradEnabled } from './autograd.js';
 export { tidy, keep, dispose, scopeDepth } from './scope.js';
-export { memory, setThreads, threads, manualSeed, cudaAvailable, info, type EngineInfo, type MemoryReport } from './runtime.js';
+export {
+  memory,
+  setThreads,
+  threads,
+  manualSeed,
+  cudaAvailable,
+  info,
+  type EngineInfo,
+  type MemoryReport,
+} from './runtime.js';

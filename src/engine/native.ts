@@ -6,6 +6,7 @@ import { createRequire } from 'node:module';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
+import { availableParallelism } from 'node:os';
 
 /** An opaque tensor handle owned by the addon. */
 export interface NativeTensor {
@@ -60,6 +61,7 @@ export interface NativeEngine {
   rand(shape: Ints, dtype?: Opt<string>, device?: Opt<string>): T;
   randn(shape: Ints, dtype?: Opt<string>, device?: Opt<string>): T;
   randint(low: number, high: number, shape: Ints, dtype?: Opt<string>, device?: Opt<string>): T;
+  randperm(n: number, dtype?: Opt<string>, device?: Opt<string>): T;
 
   add(a: T, b: Operand): T;
   sub(a: T, b: Operand): T;
@@ -204,7 +206,14 @@ function loadAddon(): NativeEngine {
     throw new Error(`the engine addon is not built (looked for ${file}): run \`make build\``);
   }
   const require = createRequire(import.meta.url);
-  return require(file) as NativeEngine;
+  const addon = require(file) as NativeEngine;
+  // Debian's libtorch starts with one OpenMP thread; use every core unless told otherwise.
+  const threads = Number(process.env.AUTOSNN_THREADS ?? availableParallelism());
+  if (!Number.isInteger(threads) || threads < 1) {
+    throw new Error(`AUTOSNN_THREADS must be a whole number ≥ 1, got '${process.env.AUTOSNN_THREADS}'`);
+  }
+  addon.setNumThreads(threads);
+  return addon;
 }
 
 /** The addon, loaded once on first import. */

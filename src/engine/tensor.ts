@@ -15,7 +15,9 @@ export type Shape = readonly number[];
 export class DisposedTensorError extends Error {
   readonly op: string;
   constructor(op: string) {
-    super(`${op}: the tensor was disposed (it was released with dispose() or by the tidy scope that created it; keep() it to use it later)`);
+    super(
+      `${op}: the tensor was disposed (it was released with dispose() or by the tidy scope that created it; keep() it to use it later)`,
+    );
     this.name = 'DisposedTensorError';
     this.op = op;
   }

@@ -1,0 +1,54 @@
+# AutoSNN deploy — the README's commands call these targets.
+#   make demo    the main job on the built-in default (installs what is missing first)
+#   make test    lint, type-check and the test suite
+#   make bench   benchmarks (table + JSON), against PyTorch where the issue asks for it
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+ADDON := build/native/Release/autosnn_engine.node
+NATIVE_SOURCES := $(wildcard native/src/*.cc native/src/*.h native/src/*.cu) native/CMakeLists.txt CMakeLists.txt
+TS_SOURCES := $(shell find src test bench targets export firmware-bridge -name '*.ts' 2>/dev/null) tsconfig.json
+
+.PHONY: help setup setup-bench build build-native build-ts test lint check-cuda demo bench clean
+
+help:
+	@echo "make setup | build | test | demo | bench | clean   (see README.md)"
+
+setup:
+	@scripts/setup.sh
+
+setup-bench:
+	@scripts/setup.sh --bench
+
+build: setup build-native build-ts
+
+build-native: $(ADDON)
+$(ADDON): $(NATIVE_SOURCES) package.json
+	npx cmake-js compile --out build/native
+	@touch $@
+
+build-ts: dist/.stamp
+dist/.stamp: $(TS_SOURCES) $(ADDON)
+	npx tsc -p tsconfig.json
+	@touch $@
+
+lint: setup
+	npx prettier --check .
+	npx eslint .
+
+check-cuda: setup
+	scripts/check-cuda-compile.sh
+
+test: build lint check-cuda
+	npx ava
+
+demo: build
+	./bin/autosnn.js info
+	./bin/autosnn.js train-tiny
+
+BENCH ?= --json
+bench: setup-bench build
+	node dist/bench/index.js $(BENCH)
+
+clean:
+	rm -rf build dist demo-out bench-out

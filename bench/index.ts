@@ -1,0 +1,40 @@
+/**
+ * `npm run bench -- [name…] [--json] [--repeats N]`: runs the named benchmark groups (all when
+ * none is named), prints their tables, writes bench-out/<name>.json, and with --json prints
+ * one JSON object on the last line.
+ */
+import { parseArgs } from 'node:util';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { benchEngine } from './engine.js';
+
+const GROUPS: Record<string, (options: { repeats: number }) => unknown> = {
+  engine: benchEngine,
+};
+
+function main(): number {
+  const { values, positionals } = parseArgs({
+    allowPositionals: true,
+    options: { json: { type: 'boolean', default: false }, repeats: { type: 'string', default: '7' } },
+  });
+  const repeats = Number(values.repeats);
+  if (!Number.isInteger(repeats) || repeats < 1) {
+    process.stderr.write(`bench: --repeats must be a whole number ≥ 1\n`);
+    return 2;
+  }
+  const names = positionals.length > 0 ? positionals : Object.keys(GROUPS);
+  const results: Record<string, unknown> = {};
+  mkdirSync('bench-out', { recursive: true });
+  for (const name of names) {
+    const run = GROUPS[name];
+    if (!run) {
+      process.stderr.write(`bench: unknown group '${name}' (${Object.keys(GROUPS).join(', ')})\n`);
+      return 2;
+    }
+    results[name] = run({ repeats });
+    writeFileSync(`bench-out/${name}.json`, `${JSON.stringify(results[name], null, 2)}\n`);
+  }
+  if (values.json) process.stdout.write(`${JSON.stringify(results)}\n`);
+  return 0;
+}
+
+process.exitCode = main();

@@ -1,0 +1,41 @@
+/** Timing helpers shared by the benchmarks: the median of repeated timed loops. */
+export function medianSeconds(fn: () => void, warmup: number, iterations: number, repeats: number): number {
+  for (let i = 0; i < warmup; i++) fn();
+  const samples: number[] = [];
+  for (let r = 0; r < repeats; r++) {
+    const start = process.hrtime.bigint();
+    for (let i = 0; i < iterations; i++) fn();
+    samples.push(Number(process.hrtime.bigint() - start) / 1e9 / iterations);
+  }
+  samples.sort((a, b) => a - b);
+  const mid = Math.floor(samples.length / 2);
+  return samples.length % 2 ? samples[mid]! : (samples[mid - 1]! + samples[mid]!) / 2;
+}
+
+export interface Row {
+  name: string;
+  value: number;
+  unit: string;
+  reference?: number;
+  goal?: string;
+}
+
+/** Prints rows as an aligned table: measured, PyTorch, ratio, goal. */
+export function printTable(title: string, rows: readonly Row[]): void {
+  const lines = [['benchmark', 'this engine', 'PyTorch', 'ratio', 'goal']];
+  for (const r of rows) {
+    lines.push([
+      r.name,
+      `${r.value.toFixed(3)} ${r.unit}`,
+      r.reference === undefined ? '—' : `${r.reference.toFixed(3)} ${r.unit}`,
+      r.reference === undefined ? '—' : (r.value / r.reference).toFixed(3),
+      r.goal ?? '',
+    ]);
+  }
+  const widths = lines[0]!.map((_, c) => Math.max(...lines.map((l) => l[c]!.length)));
+  process.stdout.write(`\n${title}\n`);
+  lines.forEach((l, i) => {
+    process.stdout.write(`${l.map((cell, c) => cell.padEnd(widths[c]!)).join('  ')}\n`);
+    if (i === 0) process.stdout.write(`${widths.map((w) => '─'.repeat(w)).join('  ')}\n`);
+  });
+}

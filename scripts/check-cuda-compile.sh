@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Compiles the addon's CUDA-only code paths here, where there is no GPU and the libtorch is
+# CPU-only, so they cannot rot between GPU rentals: a syntax/type check of the C++ sources
+# with CUDA-only branches, AUTOSNN_WITH_CUDA defined, against the CUDA toolkit headers; and (from the
+# spiking-networks issue on) nvcc compiles of the .cu kernels for sm_80 and sm_90.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+cuda_home=${CUDA_HOME:-/usr/local/cuda}
+if [[ ! -f "$cuda_home/include/cuda_runtime_api.h" ]]; then
+  echo "check-cuda-compile: skipped: no CUDA toolkit headers at $cuda_home (set CUDA_HOME)"
+  exit 0
+fi
+torch_include=${TORCH_INCLUDE:-/usr/include}
+flags=(-std=c++17 -fsyntax-only -DAUTOSNN_WITH_CUDA=1 -D_GLIBCXX_USE_CXX11_ABI=1
+  -I"$torch_include" -I"$torch_include/torch/csrc/api/include" -I"$cuda_home/include"
+  -Inode_modules/node-addon-api -Inode_modules/node-api-headers/include
+  -DNAPI_VERSION=8 -DNAPI_CPP_EXCEPTIONS)
+# Only sources with CUDA-only branches differ from the normal build, which compiles them all.
+mapfile -t sources < <(grep -l 'AUTOSNN_WITH_CUDA' native/src/*.cc)
+for source in "${sources[@]}"; do
+  g++ "${flags[@]}" "$source"
+done
+echo "check-cuda-compile: ${#sources[@]} C++ source(s) with CUDA-only branches compile (${sources[*]})"
+shopt -s nullglob
+kernels=(native/src/*.cu)
+if ((${#kernels[@]} > 0)); then
+  nvcc=${NVCC:-$(command -v nvcc || echo "$cuda_home/bin/nvcc")}
+  for kernel in "${kernels[@]}"; do
+    "$nvcc" -std=c++17 -c -o /dev/null --generate-code arch=compute_80,code=sm_80 \
+      --generate-code arch=compute_90,code=sm_90 -I"$torch_include" \
+      -I"$torch_include/torch/csrc/api/include" -D_GLIBCXX_USE_CXX11_ABI=1 "$kernel"
+  done
+  echo "check-cuda-compile: ${#kernels[@]} CUDA kernel file(s) compile for sm_80 and sm_90"
+fi

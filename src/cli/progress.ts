@@ -1,0 +1,59 @@
+/**
+ * A progress bar on stderr for long work. On a terminal it redraws one line; elsewhere (CI,
+ * pipes) it prints a line at most every few seconds, so logs stay readable. `--json` output
+ * goes to stdout and is never mixed with it.
+ */
+export interface ProgressOptions {
+  label: string;
+  total: number;
+  stream?: NodeJS.WriteStream;
+  /** Minimum milliseconds between non-terminal lines. */
+  logEveryMs?: number;
+  /** Set false to stay silent (e.g. --quiet). */
+  enabled?: boolean;
+}
+
+export class Progress {
+  readonly #stream: NodeJS.WriteStream;
+  readonly #tty: boolean;
+  readonly #started = Date.now();
+  readonly #enabled: boolean;
+  #lastLog = 0;
+  #done = 0;
+
+  constructor(private readonly options: ProgressOptions) {
+    this.#stream = options.stream ?? process.stderr;
+    this.#tty = Boolean(this.#stream.isTTY);
+    this.#enabled = options.enabled ?? true;
+  }
+
+  /** Moves to `done` items and shows `status` (e.g. the current loss). */
+  update(done: number, status = ''): void {
+    this.#done = done;
+    if (!this.#enabled) return;
+    const now = Date.now();
+    const finished = done >= this.options.total;
+    if (!this.#tty && !finished && now - this.#lastLog < (this.options.logEveryMs ?? 2000)) return;
+    this.#lastLog = now;
+    const line = this.#render(status);
+    if (this.#tty) this.#stream.write(`\r${line}\x1b[K${finished ? '\n' : ''}`);
+    else this.#stream.write(`${line}\n`);
+  }
+
+  #render(status: string): string {
+    const { label, total } = this.options;
+    const fraction = total > 0 ? Math.min(1, this.#done / total) : 1;
+    const width = 24;
+    const filled = Math.round(fraction * width);
+    const elapsed = (Date.now() - this.#started) / 1000;
+    const eta = fraction > 0 && fraction < 1 ? ` eta ${formatSeconds((elapsed / fraction) * (1 - fraction))}` : '';
+    const bar = `${'█'.repeat(filled)}${'░'.repeat(width - filled)}`;
+    return `${label} ${bar} ${this.#done}/${total} ${formatSeconds(elapsed)}${eta}${status ? `  ${status}` : ''}`;
+  }
+}
+
+export function formatSeconds(seconds: number): string {
+  if (seconds < 60) return `${seconds.toFixed(1)}s`;
+  const m = Math.floor(seconds / 60);
+  return `${m}m${String(Math.round(seconds - m * 60)).padStart(2, '0')}s`;
+}

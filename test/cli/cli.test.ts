@@ -1,0 +1,47 @@
+import test from 'ava';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { readFileSync } from 'node:fs';
+
+const run = promisify(execFile);
+const BIN = 'bin/autosnn.js';
+
+test('autosnn --version prints the package version', async (t) => {
+  const pkg = JSON.parse(readFileSync('package.json', 'utf8')) as { version: string };
+  const { stdout } = await run(BIN, ['--version']);
+  t.is(stdout.trim(), pkg.version);
+});
+
+test('autosnn info --json reports libtorch, threads and CUDA', async (t) => {
+  const { stdout } = await run(BIN, ['info', '--json']);
+  const info = JSON.parse(stdout) as { libtorch: string; threads: number; cudaAvailable: boolean; devices: unknown[] };
+  t.regex(info.libtorch, /^\d+\.\d+\.\d+/);
+  t.true(info.threads >= 1);
+  t.is(typeof info.cudaAvailable, 'boolean');
+  t.true(Array.isArray(info.devices));
+});
+
+test('autosnn info prints a readable table', async (t) => {
+  const { stdout } = await run(BIN, ['info']);
+  t.regex(stdout, /^libtorch\s+\d+\.\d+/m);
+  t.regex(stdout, /^CUDA available\s+(yes|no)$/m);
+  t.regex(stdout, /^devices\s+cpu/m);
+});
+
+test('autosnn train-tiny --json: the loss falls on memorised random data', async (t) => {
+  const { stdout } = await run(BIN, ['train-tiny', '--steps', '120', '--json']);
+  const result = JSON.parse(stdout) as { losses: number[]; earlyMeanLoss: number; lateMeanLoss: number };
+  t.is(result.losses.length, 120);
+  t.true(result.earlyMeanLoss > 1.5, `starts near ln 10: ${result.earlyMeanLoss}`);
+  t.true(result.lateMeanLoss < result.earlyMeanLoss * 0.5, `${result.earlyMeanLoss} → ${result.lateMeanLoss}`);
+});
+
+test('bad options give one clear line and exit code 2', async (t) => {
+  const error = await t.throwsAsync(run(BIN, ['train-tiny', '--steps', '0']));
+  t.is((error as { code?: number }).code, 2);
+  t.is((error as unknown as { stderr: string }).stderr.trim(), "autosnn: --steps must be a whole number ≥ 1, got '0'");
+  const unknown = await t.throwsAsync(run(BIN, ['frobnicate']));
+  t.regex((unknown as unknown as { stderr: string }).stderr, /unknown command 'frobnicate'/);
+  const flag = await t.throwsAsync(run(BIN, ['info', '--bogus']));
+  t.regex((flag as unknown as { stderr: string }).stderr, /Unknown option '--bogus'/);
+});
