@@ -12,6 +12,7 @@ Napi::Object init(Napi::Env env, Napi::Object exports) {
   register_nn(env, exports);
   register_autograd(env, exports);
   register_optim(env, exports);
+  register_neuron(env, exports);
   return exports;
 }
 

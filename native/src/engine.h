@@ -90,5 +90,6 @@ void register_shape(Napi::Env env, Napi::Object exports);
 void register_nn(Napi::Env env, Napi::Object exports);
 void register_autograd(Napi::Env env, Napi::Object exports);
 void register_optim(Napi::Env env, Napi::Object exports);
+void register_neuron(Napi::Env env, Napi::Object exports);
 
 }  // namespace autosnn

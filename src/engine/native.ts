@@ -157,6 +157,19 @@ export interface NativeEngine {
   setGradEnabled(flag: boolean): boolean;
   isGradEnabled(): boolean;
 
+  multistepNeuron(
+    x: T,
+    k: T,
+    v0: Opt<T>,
+    kind: 'if' | 'lif',
+    decayInput: boolean,
+    reset: 'hard' | 'soft',
+    surrogate: 'arctan' | 'sigmoid' | 'rectangular',
+    alpha: number,
+    vThreshold: number,
+    vReset: number,
+  ): [T, T];
+
   sgd(
     params: readonly T[],
     lr: number,

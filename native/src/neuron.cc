@@ -1,0 +1,265 @@
+// Multi-step spiking neurons as one C++ autograd function: forward is one pass over T per
+// neuron, backward one reverse pass (neuron_math.h holds the recurrence). CPU runs neurons in
+// parallel with at::parallel_for; CUDA tensors go to the kernel in neuron_cuda.cu.
+#include <torch/csrc/autograd/custom_function.h>
+
+#include "engine.h"
+#include "neuron_math.h"
+
+#if defined(AUTOSNN_WITH_CUDA)
+#include <c10/cuda/CUDAGuard.h>
+#include <c10/cuda/CUDAStream.h>
+#endif
+
+namespace autosnn {
+namespace {
+
+using torch::autograd::AutogradContext;
+using torch::autograd::variable_list;
+
+NeuronLayout layout_of(const at::Tensor& x, const at::Tensor& k) {
+  NeuronLayout layout{};
+  layout.steps = x.size(0);
+  layout.neurons = layout.steps == 0 ? 0 : x.numel() / layout.steps;
+  layout.channels = k.numel();
+  layout.inner = 1;
+  for (int64_t d = 3; d < x.dim(); ++d) layout.inner *= x.size(d);
+  return layout;
+}
+
+// Grain: enough neurons per task that the T-step loop amortises the scheduling.
+constexpr int64_t kGrain = 2048;
+
+void forward_cpu(const at::Tensor& x, const at::Tensor& k, const at::Tensor& v0,
+                 at::Tensor& spikes, at::Tensor& h_seq, at::Tensor& v_seq,
+                 const NeuronLayout& layout, const NeuronParams& p) {
+  AT_DISPATCH_FLOATING_TYPES(x.scalar_type(), "neuron_forward_cpu", [&] {
+    using acc_t = scalar_t;  // float32 and float64 accumulate in their own type
+    const scalar_t* xp = x.data_ptr<scalar_t>();
+    const scalar_t* kp = k.data_ptr<scalar_t>();
+    const scalar_t* vp = v0.defined() ? v0.data_ptr<scalar_t>() : nullptr;
+    scalar_t* sp = spikes.data_ptr<scalar_t>();
+    scalar_t* hp = h_seq.data_ptr<scalar_t>();
+    scalar_t* vs = v_seq.data_ptr<scalar_t>();
+    at::parallel_for(0, layout.neurons, kGrain, [&](int64_t begin, int64_t end) {
+      for (int64_t i = begin; i < end; ++i)
+        neuron_forward_one<scalar_t, acc_t>(i, xp, kp, vp, sp, hp, vs, layout, p);
+    });
+  });
+}
+
+void backward_cpu(const at::Tensor& grad_spikes, const at::Tensor& x, const at::Tensor& k,
+                  const at::Tensor& v0, const at::Tensor& h_seq, const at::Tensor& v_seq,
+                  at::Tensor& grad_x, at::Tensor& grad_k_partial, const NeuronLayout& layout,
+                  const NeuronParams& p) {
+  AT_DISPATCH_FLOATING_TYPES(x.scalar_type(), "neuron_backward_cpu", [&] {
+    using acc_t = scalar_t;  // float32 and float64 accumulate in their own type
+    const scalar_t* gp = grad_spikes.data_ptr<scalar_t>();
+    const scalar_t* xp = x.data_ptr<scalar_t>();
+    const scalar_t* kp = k.data_ptr<scalar_t>();
+    const scalar_t* vp = v0.defined() ? v0.data_ptr<scalar_t>() : nullptr;
+    const scalar_t* hp = h_seq.data_ptr<scalar_t>();
+    const scalar_t* vs = v_seq.data_ptr<scalar_t>();
+    scalar_t* gx = grad_x.data_ptr<scalar_t>();
+    acc_t* gk = grad_k_partial.defined() ? grad_k_partial.data_ptr<acc_t>() : nullptr;
+    at::parallel_for(0, layout.neurons, kGrain, [&](int64_t begin, int64_t end) {
+      for (int64_t i = begin; i < end; ++i)
+        neuron_backward_one<scalar_t, acc_t>(i, gp, xp, kp, vp, hp, vs, gx, gk, layout, p);
+    });
+  });
+}
+
+#if defined(AUTOSNN_WITH_CUDA)
+int cuda_dtype(const at::Tensor& x) {
+  if (x.scalar_type() == at::kFloat) return 0;
+  if (x.scalar_type() == at::kDouble) return 1;
+  throw ArgError(std::string("the CUDA neuron kernel takes float32 or float64, got ") +
+                 dtype_name(x.scalar_type()));
+}
+
+void check_cuda(int status, const char* what) {
+  if (status != 0)
+    throw std::runtime_error(std::string(what) + " failed: " +
+                             cudaGetErrorString(static_cast<cudaError_t>(status)));
+}
+#endif
+
+NeuronParams params_from(AutogradContext* ctx) {
+  NeuronParams p{};
+  p.kind = static_cast<NeuronKind>(ctx->saved_data["kind"].toInt());
+  p.decay_input = ctx->saved_data["decay_input"].toBool();
+  p.reset = static_cast<ResetMode>(ctx->saved_data["reset"].toInt());
+  p.surrogate = static_cast<SurrogateKind>(ctx->saved_data["surrogate"].toInt());
+  p.alpha = ctx->saved_data["alpha"].toDouble();
+  p.v_threshold = ctx->saved_data["v_threshold"].toDouble();
+  p.v_reset = ctx->saved_data["v_reset"].toDouble();
+  return p;
+}
+
+struct MultiStepNeuron : public torch::autograd::Function<MultiStepNeuron> {
+  // x [T, …], k (1 or C values), v0 (initial membrane [N, …] or undefined) → spikes, v_seq
+  static variable_list forward(AutogradContext* ctx, at::Tensor x, at::Tensor k, at::Tensor v0,
+                               int64_t kind, bool decay_input, int64_t reset, int64_t surrogate,
+                               double alpha, double v_threshold, double v_reset) {
+    NeuronParams p{static_cast<NeuronKind>(kind), decay_input, static_cast<ResetMode>(reset),
+                   static_cast<SurrogateKind>(surrogate), alpha, v_threshold, v_reset};
+    x = x.contiguous();
+    at::Tensor kc = k.detach().to(x.scalar_type()).contiguous();
+    at::Tensor v0c = v0.defined() ? v0.detach().to(x.scalar_type()).contiguous() : at::Tensor();
+    const NeuronLayout layout = layout_of(x, kc);
+    at::Tensor spikes = at::empty_like(x);
+    at::Tensor h_seq = at::empty_like(x);
+    at::Tensor v_seq = at::empty_like(x);
+    if (layout.neurons > 0 && layout.steps > 0) {
+      if (x.is_cuda()) {
+#if defined(AUTOSNN_WITH_CUDA)
+        c10::cuda::CUDAGuard guard(x.device());
+        check_cuda(neuron_forward_cuda(cuda_dtype(x), x.data_ptr(), kc.data_ptr(),
+                                       v0c.defined() ? v0c.data_ptr() : nullptr,
+                                       spikes.data_ptr(), h_seq.data_ptr(), v_seq.data_ptr(),
+                                       layout, p, c10::cuda::getCurrentCUDAStream().stream()),
+                   "neuron forward kernel");
+#else
+        throw std::runtime_error("CUDA tensor given to an addon built without CUDA");
+#endif
+      } else {
+        forward_cpu(x, kc, v0c, spikes, h_seq, v_seq, layout, p);
+      }
+    }
+    ctx->save_for_backward({x, kc, v0c, h_seq, v_seq});
+    ctx->saved_data["kind"] = kind;
+    ctx->saved_data["decay_input"] = decay_input;
+    ctx->saved_data["reset"] = reset;
+    ctx->saved_data["surrogate"] = surrogate;
+    ctx->saved_data["alpha"] = alpha;
+    ctx->saved_data["v_threshold"] = v_threshold;
+    ctx->saved_data["v_reset"] = v_reset;
+    ctx->saved_data["k_shape"] = k.sizes().vec();
+    ctx->saved_data["k_dtype"] = static_cast<int64_t>(k.scalar_type());
+    ctx->mark_non_differentiable({v_seq});
+    return {spikes, v_seq};
+  }
+
+  static variable_list backward(AutogradContext* ctx, variable_list grads) {
+    auto saved = ctx->get_saved_variables();
+    const at::Tensor& x = saved[0];
+    const at::Tensor& k = saved[1];
+    const at::Tensor& v0 = saved[2];
+    const at::Tensor& h_seq = saved[3];
+    const at::Tensor& v_seq = saved[4];
+    const NeuronParams p = params_from(ctx);
+    const NeuronLayout layout = layout_of(x, k);
+    at::Tensor grad_spikes =
+        grads[0].defined() ? grads[0].contiguous() : at::zeros_like(x);
+    at::Tensor grad_x = at::empty_like(x);
+    const bool want_k = ctx->needs_input_grad(1) && p.kind != NeuronKind::IF;
+    const auto acc_type = x.scalar_type() == at::kDouble ? at::kDouble : at::kFloat;
+    at::Tensor grad_k_partial =
+        want_k ? at::empty({layout.neurons}, x.options().dtype(acc_type)) : at::Tensor();
+    if (layout.neurons > 0 && layout.steps > 0) {
+      if (x.is_cuda()) {
+#if defined(AUTOSNN_WITH_CUDA)
+        c10::cuda::CUDAGuard guard(x.device());
+        check_cuda(neuron_backward_cuda(
+                       cuda_dtype(x), grad_spikes.data_ptr(), x.data_ptr(), k.data_ptr(),
+                       v0.defined() ? v0.data_ptr() : nullptr, h_seq.data_ptr(),
+                       v_seq.data_ptr(), grad_x.data_ptr(),
+                       want_k ? grad_k_partial.data_ptr() : nullptr, layout, p,
+                       c10::cuda::getCurrentCUDAStream().stream()),
+                   "neuron backward kernel");
+#endif
+      } else {
+        backward_cpu(grad_spikes, x, k, v0, h_seq, v_seq, grad_x, grad_k_partial, layout, p);
+      }
+    } else if (want_k) {
+      grad_k_partial.zero_();
+    }
+    at::Tensor grad_k;
+    if (want_k) {
+      // Sum each neuron's contribution into k's shape: one value, or one per channel.
+      const auto k_shape = ctx->saved_data["k_shape"].toIntVector();
+      const auto k_dtype = static_cast<at::ScalarType>(ctx->saved_data["k_dtype"].toInt());
+      at::Tensor per_neuron = grad_k_partial;
+      if (layout.channels == 1) {
+        grad_k = per_neuron.sum().reshape(k_shape);
+      } else {
+        grad_k = per_neuron.view({-1, layout.channels, layout.inner})
+                     .sum(at::IntArrayRef{0, 2})
+                     .reshape(k_shape);
+      }
+      grad_k = grad_k.to(k_dtype);
+    }
+    return {grad_x, grad_k, at::Tensor(), at::Tensor(), at::Tensor(), at::Tensor(),
+            at::Tensor(), at::Tensor(), at::Tensor(), at::Tensor()};
+  }
+};
+
+int64_t enum_arg(const Napi::CallbackInfo& info, size_t i, const char* name,
+                 std::initializer_list<const char*> names) {
+  std::string value = string_arg(info, i, name);
+  int64_t index = 0;
+  std::string expected;
+  for (const char* candidate : names) {
+    if (value == candidate) return index;
+    expected += (index ? ", " : "") + std::string(candidate);
+    ++index;
+  }
+  throw ArgError(std::string(name) + " must be one of " + expected + ", got '" + value + "'");
+}
+
+// multistepNeuron(x [T, N, …], k, v0?, kind 'if'|'lif', decayInput, reset 'hard'|'soft',
+//                 surrogate 'arctan'|'sigmoid'|'rectangular', alpha, vThreshold, vReset)
+//   → [spikes [T, N, …], membrane after reset [T, N, …]]
+// k holds 1 value (per layer) or C values for x's dim 2 (per channel); for LIF k = 1/τ, for
+// PLIF k = sigmoid(w) computed by the caller so autograd carries it back to w.
+Napi::Value multistep_neuron(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const at::Tensor& x = tensor_arg(info, 0, "input");
+  const at::Tensor& k = tensor_arg(info, 1, "k");
+  auto v0 = optional_tensor_arg(info, 2, "v0");
+  int64_t kind = enum_arg(info, 3, "kind", {"if", "lif"});
+  bool decay_input = bool_arg(info, 4, "decayInput");
+  int64_t reset = enum_arg(info, 5, "reset", {"hard", "soft"});
+  int64_t surrogate = enum_arg(info, 6, "surrogate", {"arctan", "sigmoid", "rectangular"});
+  double alpha = double_arg(info, 7, "alpha");
+  double v_threshold = double_arg(info, 8, "vThreshold");
+  double v_reset = double_arg(info, 9, "vReset");
+  if (!(alpha > 0) || !std::isfinite(alpha)) throw ArgError("alpha must be a finite number > 0", true);
+  if (!std::isfinite(v_threshold) || !std::isfinite(v_reset))
+    throw ArgError("vThreshold and vReset must be finite", true);
+  if (x.dim() < 2)
+    throw ArgError("input must be [T, N, …] (at least 2 dims), got " + describe_tensor(x), true);
+  if (x.scalar_type() != at::kFloat && x.scalar_type() != at::kDouble)
+    throw ArgError(std::string("input must be float32 or float64, got ") +
+                   dtype_name(x.scalar_type()));
+  if (k.device() != x.device())
+    throw ArgError("k must be on the input's device (" + device_name(x.device()) + ")");
+  if (k.numel() != 1 && (x.dim() < 3 || k.numel() != x.size(2)))
+    throw ArgError("k must hold 1 value (per layer) or one per channel of dim 2 (" +
+                       (x.dim() >= 3 ? std::to_string(x.size(2)) : std::string("none")) +
+                       "), got " + describe_tensor(k),
+                   true);
+  if (v0) {
+    if (v0->sizes() != x.sizes().slice(1))
+      throw ArgError("v0 must be one step's shape " + describe_tensor(x[0]) + ", got " +
+                         describe_tensor(*v0),
+                     true);
+    if (v0->device() != x.device()) throw ArgError("v0 must be on the input's device");
+  }
+  // libtorch's custom functions take no undefined tensors: the default state is explicit.
+  at::Tensor v0_or_rest = v0 ? *v0 : at::full(x.sizes().slice(1), v_reset, x.options());
+  auto out = MultiStepNeuron::apply(x, k, v0_or_rest, kind, decay_input, reset,
+                                    surrogate, alpha, v_threshold, v_reset);
+  auto result = Napi::Array::New(env, 2);
+  result.Set(0u, wrap(env, out[0]));
+  result.Set(1u, wrap(env, out[1]));
+  return result;
+}
+
+}  // namespace
+
+void register_neuron(Napi::Env env, Napi::Object exports) {
+  define(env, exports, "multistepNeuron", multistep_neuron);
+}
+
+}  // namespace autosnn

@@ -1,0 +1,160 @@
+// The spiking-neuron recurrence, shared by the CPU loop (neuron.cc) and the CUDA kernel
+// (neuron_cuda.cu). Plain C++ with no libtorch types, so nvcc can compile it on its own.
+//
+// Per neuron and step t (AutoSNN spec; SpikingJelly's formulation):
+//   charge  h_t = v_{t-1} + (x_t − (v_{t-1} − v_reset))·k     (decay_input, LIF/PLIF)
+//           h_t = v_{t-1} − (v_{t-1} − v_reset)·k + x_t        (non-decayed input)
+//           h_t = v_{t-1} + x_t                                (IF)
+//   fire    s_t = H(h_t − v_th), H(0) = 1
+//   reset   v_t = s_t·v_reset + (1 − s_t)·h_t   (hard)   or   v_t = h_t − s_t·v_th   (soft)
+// The reset uses s_t detached: its gradient does not flow into the spike function.
+// Backward, carrying g_v = ∂L/∂v_t from the future:
+//   ∂L/∂h_t = ∂L/∂s_t · σ'(h_t − v_th) + g_v · ∂v_t/∂h_t     (∂v/∂h = 1 − s_t hard, 1 soft)
+//   ∂L/∂x_t = ∂L/∂h_t · (k if decay_input else 1)            (1 for IF)
+//   g_v     ← ∂L/∂h_t · (1 − k)                              (1 for IF)
+//   ∂L/∂k  += ∂L/∂h_t · (x_t − (v_{t-1} − v_reset))  or  −(v_{t-1} − v_reset)
+#pragma once
+
+#include <cmath>
+#include <cstdint>
+
+#if defined(__CUDACC__)
+#define AUTOSNN_HD __host__ __device__ __forceinline__
+#else
+#define AUTOSNN_HD inline
+#endif
+
+namespace autosnn {
+
+enum class NeuronKind : int32_t { IF = 0, LIF = 1 };
+enum class ResetMode : int32_t { Hard = 0, Soft = 1 };
+enum class SurrogateKind : int32_t { Arctan = 0, Sigmoid = 1, Rectangular = 2 };
+
+struct NeuronParams {
+  NeuronKind kind;
+  bool decay_input;
+  ResetMode reset;
+  SurrogateKind surrogate;
+  double alpha;
+  double v_threshold;
+  double v_reset;
+};
+
+// Layout of a [T, N, C, …] input seen as T steps of M = N·C·inner neurons; k has C entries
+// (C = 1 for one k per layer).
+struct NeuronLayout {
+  int64_t steps;     // T
+  int64_t neurons;   // M
+  int64_t channels;  // C
+  int64_t inner;     // elements per channel and sample
+};
+
+AUTOSNN_HD int64_t channel_of(int64_t neuron, const NeuronLayout& layout) {
+  return layout.channels == 1 ? 0 : (neuron / layout.inner) % layout.channels;
+}
+
+// σ'(x): the surrogate's derivative. Each integrates to 1 over the real line.
+template <typename acc_t>
+AUTOSNN_HD acc_t surrogate_grad(acc_t x, SurrogateKind kind, acc_t alpha) {
+  const acc_t half_pi = acc_t(1.5707963267948966);
+  switch (kind) {
+    case SurrogateKind::Arctan: {
+      // α / (2·(1 + (π/2·α·x)²)), the derivative of atan(π/2·α·x)/π + 1/2
+      const acc_t z = half_pi * alpha * x;
+      return alpha / (acc_t(2) * (acc_t(1) + z * z));
+    }
+    case SurrogateKind::Sigmoid: {
+      // α·sig(αx)·(1 − sig(αx))
+      const acc_t s = acc_t(1) / (acc_t(1) + exp(-alpha * x));
+      return alpha * s * (acc_t(1) - s);
+    }
+    default: {
+      // α on |x| < 1/(2α), else 0: a box of width 1/α and area 1
+      return (x < acc_t(0.5) / alpha && x > acc_t(-0.5) / alpha) ? alpha : acc_t(0);
+    }
+  }
+}
+
+template <typename acc_t>
+AUTOSNN_HD acc_t charge(acc_t v, acc_t x, acc_t k, const NeuronParams& p) {
+  if (p.kind == NeuronKind::IF) return v + x;
+  const acc_t vr = acc_t(p.v_reset);
+  return p.decay_input ? v + (x - (v - vr)) * k : v - (v - vr) * k + x;
+}
+
+template <typename acc_t>
+AUTOSNN_HD acc_t after_reset(acc_t h, acc_t spike, const NeuronParams& p) {
+  return p.reset == ResetMode::Hard ? spike * acc_t(p.v_reset) + (acc_t(1) - spike) * h
+                                    : h - spike * acc_t(p.v_threshold);
+}
+
+// One neuron's forward pass over all T steps.
+template <typename scalar_t, typename acc_t>
+AUTOSNN_HD void neuron_forward_one(int64_t i, const scalar_t* x, const scalar_t* k,
+                                   const scalar_t* v0, scalar_t* spikes, scalar_t* h_seq,
+                                   scalar_t* v_seq, const NeuronLayout& layout,
+                                   const NeuronParams& p) {
+  const acc_t kk = acc_t(k[channel_of(i, layout)]);
+  const acc_t threshold = acc_t(p.v_threshold);
+  acc_t v = v0 ? acc_t(v0[i]) : acc_t(p.v_reset);
+  for (int64_t t = 0; t < layout.steps; ++t) {
+    const int64_t at = t * layout.neurons + i;
+    const acc_t h = charge<acc_t>(v, acc_t(x[at]), kk, p);
+    const acc_t s = h >= threshold ? acc_t(1) : acc_t(0);
+    v = after_reset<acc_t>(h, s, p);
+    spikes[at] = scalar_t(s);
+    h_seq[at] = scalar_t(h);
+    v_seq[at] = scalar_t(v);
+  }
+}
+
+// One neuron's backward pass, in reverse over T. grad_k_partial[i] receives this neuron's
+// Σ_t ∂L/∂h_t·∂h_t/∂k (the caller sums neurons into k's shape).
+template <typename scalar_t, typename acc_t>
+AUTOSNN_HD void neuron_backward_one(int64_t i, const scalar_t* grad_spikes, const scalar_t* x,
+                                    const scalar_t* k, const scalar_t* v0,
+                                    const scalar_t* h_seq, const scalar_t* v_seq,
+                                    scalar_t* grad_x, acc_t* grad_k_partial,
+                                    const NeuronLayout& layout, const NeuronParams& p) {
+  const acc_t kk = acc_t(k[channel_of(i, layout)]);
+  const acc_t threshold = acc_t(p.v_threshold);
+  const acc_t vr = acc_t(p.v_reset);
+  const acc_t alpha = acc_t(p.alpha);
+  const bool is_if = p.kind == NeuronKind::IF;
+  acc_t grad_v = acc_t(0);
+  acc_t grad_k = acc_t(0);
+  for (int64_t t = layout.steps - 1; t >= 0; --t) {
+    const int64_t at = t * layout.neurons + i;
+    const acc_t h = acc_t(h_seq[at]);
+    const acc_t s = h >= threshold ? acc_t(1) : acc_t(0);
+    const acc_t dv_dh = p.reset == ResetMode::Hard ? acc_t(1) - s : acc_t(1);
+    const acc_t grad_h =
+        acc_t(grad_spikes[at]) * surrogate_grad<acc_t>(h - threshold, p.surrogate, alpha) +
+        grad_v * dv_dh;
+    if (is_if) {
+      grad_x[at] = scalar_t(grad_h);
+      grad_v = grad_h;
+      continue;
+    }
+    const acc_t v_prev =
+        t > 0 ? acc_t(v_seq[at - layout.neurons]) : (v0 ? acc_t(v0[i]) : vr);
+    grad_x[at] = scalar_t(p.decay_input ? grad_h * kk : grad_h);
+    grad_k += p.decay_input ? grad_h * (acc_t(x[at]) - (v_prev - vr)) : -grad_h * (v_prev - vr);
+    grad_v = grad_h * (acc_t(1) - kk);
+  }
+  if (grad_k_partial) grad_k_partial[i] = grad_k;
+}
+
+#if defined(AUTOSNN_WITH_CUDA) || defined(__CUDACC__)
+// Launchers (neuron_cuda.cu). dtype: 0 float32, 1 float64. grad_k_partial is float for
+// float32 and double for float64. Return a cudaError_t as int (0 = success).
+int neuron_forward_cuda(int dtype, const void* x, const void* k, const void* v0, void* spikes,
+                        void* h_seq, void* v_seq, NeuronLayout layout, NeuronParams params,
+                        void* stream);
+int neuron_backward_cuda(int dtype, const void* grad_spikes, const void* x, const void* k,
+                         const void* v0, const void* h_seq, const void* v_seq, void* grad_x,
+                         void* grad_k_partial, NeuronLayout layout, NeuronParams params,
+                         void* stream);
+#endif
+
+}  // namespace autosnn

@@ -1,0 +1,218 @@
+/**
+ * The fused multi-step neuron against the op-by-op version: spikes identical, membranes and
+ * gradients (input, PLIF's w) equal in float64 to 1e-10, for every neuron, surrogate, reset
+ * mode and input form; and the surrogate's gradient against its formula.
+ */
+import test from 'ava';
+import * as E from '../../src/engine/index.js';
+import {
+  neuronConfig,
+  plifWeightForTau,
+  runNeuron,
+  SpikingNeuron,
+  type NeuronConfig,
+  type NeuronKind,
+  type ResetMode,
+  type SurrogateName,
+} from '../../src/snn/neuron.js';
+import { runNeuronOpByOp } from '../../src/snn/neuron-opbyop.js';
+
+const SHAPE = [6, 3, 4, 5]; // [T, N, C, inner]
+
+function maxRelativeError(a: readonly number[], b: readonly number[]): number {
+  let worst = 0;
+  for (let i = 0; i < a.length; i++) {
+    worst = Math.max(worst, Math.abs(a[i]! - b[i]!) / Math.max(1, Math.abs(a[i]!), Math.abs(b[i]!)));
+  }
+  return worst;
+}
+
+interface Run {
+  spikes: number[];
+  membrane: number[];
+  gradX: number[];
+  gradW: number[] | null;
+}
+
+/** Runs one implementation with k from w (PLIF) or fixed, and backpropagates a fixed upstream gradient. */
+function runWith(
+  impl: typeof runNeuron,
+  config: NeuronConfig,
+  x0: E.Tensor,
+  upstream: E.Tensor,
+  w0: E.Tensor | null,
+  v0?: E.Tensor,
+): Run {
+  return E.tidy(() => {
+    const x = x0.clone().setRequiresGrad(true);
+    const w = w0 ? w0.clone().setRequiresGrad(true) : null;
+    const k = w ? w.sigmoid() : E.full([], config.kind === 'if' ? 1 : 1 / config.tau, { dtype: 'float64' });
+    const { spikes, membrane } = impl(x, k, config, v0);
+    // A loss that reaches every step through the spikes and, via the recurrence, the membrane.
+    spikes.mul(upstream).sum().backward();
+    return {
+      spikes: spikes.toNumbers(),
+      membrane: membrane.toNumbers(),
+      gradX: x.grad!.toNumbers(),
+      gradW: w ? w.grad!.toNumbers() : null,
+    };
+  });
+}
+
+const kinds: NeuronKind[] = ['if', 'lif', 'plif'];
+const surrogates: SurrogateName[] = ['arctan', 'sigmoid', 'rectangular'];
+const resets: ResetMode[] = ['hard', 'soft'];
+
+const cases: { name: string; config: NeuronConfig; v0: boolean }[] = [];
+for (const kind of kinds) {
+  for (const surrogate of surrogates) {
+    for (const reset of resets) {
+      for (const decayInput of kind === 'if' ? [true] : [true, false]) {
+        for (const perChannel of kind === 'plif' ? [false, true] : [false]) {
+          const config = neuronConfig({
+            kind,
+            reset,
+            decayInput,
+            perChannel,
+            tau: kind === 'lif' ? 3 : 2,
+            vReset: reset === 'hard' ? -0.2 : 0,
+            vThreshold: 0.8,
+            surrogate: { name: surrogate, alpha: surrogate === 'rectangular' ? 1.5 : 2 },
+          });
+          const name = `${kind} ${surrogate} ${reset}${decayInput ? '' : ' non-decayed input'}${perChannel ? ' per-channel' : ''}`;
+          cases.push({ name, config, v0: cases.length % 3 === 0 });
+        }
+      }
+    }
+  }
+}
+
+for (const { name, config, v0: withV0 } of cases) {
+  test(`fused = op by op: ${name}${withV0 ? ', from a given v0' : ''}`, (t) => {
+    E.tidy(() => {
+      E.manualSeed(cases.findIndex((c) => c.name === name) + 7);
+      const x = E.randn(SHAPE, { dtype: 'float64' }).mul(1.2).add(0.4);
+      const upstream = E.randn(SHAPE, { dtype: 'float64' });
+      const w =
+        config.kind === 'plif'
+          ? config.perChannel
+            ? E.randn([SHAPE[2]!], { dtype: 'float64' }).mul(0.5)
+            : E.full([], plifWeightForTau(config.tau) + 0.3, { dtype: 'float64' })
+          : null;
+      const v0 = withV0 ? E.randn(SHAPE.slice(1), { dtype: 'float64' }).mul(0.3) : undefined;
+      const fused = runWith(runNeuron, config, x, upstream, w, v0);
+      const reference = runWith(runNeuronOpByOp, config, x, upstream, w, v0);
+      const fired = fused.spikes.reduce((a, b) => a + b, 0);
+      t.true(fired > 0 && fired < fused.spikes.length, `some but not all neurons fire (${fired})`);
+      t.deepEqual(fused.spikes, reference.spikes);
+      t.true(maxRelativeError(fused.membrane, reference.membrane) < 1e-12);
+      const gx = maxRelativeError(fused.gradX, reference.gradX);
+      t.true(gx < 1e-10, `input gradient error ${gx}`);
+      t.true(fused.gradX.some((g) => g !== 0));
+      if (w) {
+        const gw = maxRelativeError(fused.gradW!, reference.gradW!);
+        t.true(gw < 1e-10, `w gradient error ${gw}`);
+        t.true(fused.gradW!.some((g) => g !== 0));
+      }
+    });
+  });
+}
+
+function surrogateFormula(x: number, name: SurrogateName, alpha: number): number {
+  switch (name) {
+    case 'arctan':
+      return alpha / (2 * (1 + ((Math.PI / 2) * alpha * x) ** 2));
+    case 'sigmoid': {
+      const s = 1 / (1 + Math.exp(-alpha * x));
+      return alpha * s * (1 - s);
+    }
+    case 'rectangular':
+      return Math.abs(x) < 1 / (2 * alpha) ? alpha : 0;
+  }
+}
+
+for (const surrogate of surrogates) {
+  test(`the ${surrogate} surrogate's gradient is its formula`, (t) => {
+    E.tidy(() => {
+      const alpha = 2.5;
+      const config = neuronConfig({ kind: 'if', vThreshold: 1, surrogate: { name: surrogate, alpha } });
+      const values = [-1.5, -0.3, -0.19, -0.05, 0, 0.05, 0.19, 0.3, 1.5].map((d) => 1 + d);
+      // One step of an IF neuron from v = 0: h = x, so ∂s/∂x = σ'(x − v_th).
+      const x = E.tensor([values], { dtype: 'float64' }).setRequiresGrad(true);
+      const { spikes } = runNeuron(x, E.full([], 1, { dtype: 'float64' }), config);
+      t.deepEqual(
+        spikes.toNumbers(),
+        values.map((v) => (v >= 1 ? 1 : 0)),
+      );
+      spikes.sum().backward();
+      const grads = x.grad!.toNumbers();
+      values.forEach((v, i) => {
+        const expected = surrogateFormula(v - 1, surrogate, alpha);
+        t.true(Math.abs(grads[i]! - expected) <= 1e-12 * Math.max(1, expected), `${surrogate} at ${v - 1}`);
+      });
+    });
+  });
+}
+
+test('H(0) = 1: a membrane exactly at threshold fires', (t) => {
+  E.tidy(() => {
+    const config = neuronConfig({ kind: 'if', vThreshold: 0.5 });
+    const { spikes, membrane } = runNeuron(
+      E.tensor([
+        [0.5, 0.25],
+        [0, 0.25],
+      ]),
+      E.full([], 1),
+      config,
+    );
+    t.deepEqual(spikes.toNumbers(), [1, 0, 0, 1]);
+    t.deepEqual(membrane.toNumbers(), [0, 0.25, 0, 0]);
+  });
+});
+
+test('running T steps in two chunks from the carried membrane equals one run', (t) => {
+  E.tidy(() => {
+    E.manualSeed(5);
+    const config = neuronConfig({ kind: 'lif', tau: 2.5 });
+    const x = E.rand([8, 2, 16]).mul(1.5);
+    const k = E.full([], 1 / 2.5);
+    const whole = runNeuron(x, k, config);
+    const first = runNeuron(x.narrow(0, 0, 3), k, config);
+    const rest = runNeuron(x.narrow(0, 3, 5), k, config, first.membrane.narrow(0, 2, 1).squeeze(0));
+    t.deepEqual(E.cat([first.spikes, rest.spikes]).toNumbers(), whole.spikes.toNumbers());
+  });
+});
+
+test('a PLIF layer starts at τ = 2 and learns w through sigmoid', (t) => {
+  const layer = new SpikingNeuron({ kind: 'plif' });
+  t.is(layer.w!.item(), 0);
+  E.tidy(() => {
+    t.is(layer.k().item(), 0.5);
+    const out = layer.forward(E.ones([4, 2, 3]).mul(0.9));
+    // h1 = 0.45, h2 = 0.675, h3 = 0.7875, h4 ≈ 0.84: no spike at v_th = 1.
+    t.deepEqual(out.toNumbers(), Array(24).fill(0));
+    const fired = layer.forward(E.ones([4, 2, 3]).mul(2.2)); // h1 = 1.1 ≥ 1: fires every step
+    t.deepEqual(fired.toNumbers(), Array(24).fill(1));
+    fired.sum().backward();
+    t.not(layer.w!.grad, null);
+  });
+  layer.dispose();
+});
+
+test('bad neuron inputs give clear errors', (t) => {
+  E.tidy(() => {
+    const config = neuronConfig();
+    t.throws(() => runNeuron(E.zeros([4]), E.full([], 0.5), config), { message: /input must be \[T, N, …\]/ });
+    t.throws(() => runNeuron(E.zeros([4, 2, 3]), E.zeros([5]), config), {
+      message: /k must hold 1 value \(per layer\) or one per channel of dim 2 \(3\)/,
+    });
+    t.throws(() => runNeuron(E.zeros([4, 2], { dtype: 'int64' }), E.full([], 0.5), config), {
+      message: /input must be float32 or float64, got int64/,
+    });
+    t.throws(() => runNeuron(E.zeros([4, 2]), E.full([], 0.5), config, E.zeros([3])), {
+      message: /v0 must be one step's shape/,
+    });
+    t.throws(() => neuronConfig({ tau: 1 }), { message: /τ must be > 1/ });
+    t.throws(() => neuronConfig({ kind: 'lif', perChannel: true }), { message: /perChannel applies to PLIF/ });
+  });
+});
