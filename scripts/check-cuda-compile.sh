@@ -12,8 +12,16 @@ if [[ ! -f "$cuda_home/include/cuda_runtime_api.h" ]]; then
   exit 0
 fi
 torch_include=${TORCH_INCLUDE:-/usr/include}
+# Debian's CPU libtorch ships c10/cuda headers but not the header a CUDA build generates
+# (c10/cuda/impl/cuda_cmake_macros.h); stand one in, as a CUDA libtorch's would read.
+shim=$(mktemp -d)
+trap 'rm -rf "$shim"' EXIT
+if [[ ! -f "$torch_include/c10/cuda/impl/cuda_cmake_macros.h" ]]; then
+  mkdir -p "$shim/c10/cuda/impl"
+  printf '#pragma once\n#define C10_CUDA_BUILD_SHARED_LIBS\n' >"$shim/c10/cuda/impl/cuda_cmake_macros.h"
+fi
 flags=(-std=c++17 -fsyntax-only -DAUTOSNN_WITH_CUDA=1 -D_GLIBCXX_USE_CXX11_ABI=1
-  -I"$torch_include" -I"$torch_include/torch/csrc/api/include" -I"$cuda_home/include"
+  -I"$shim" -I"$torch_include" -I"$torch_include/torch/csrc/api/include" -I"$cuda_home/include"
   -Inode_modules/node-addon-api -Inode_modules/node-api-headers/include
   -DNAPI_VERSION=8 -DNAPI_CPP_EXCEPTIONS)
 # Only sources with CUDA-only branches differ from the normal build, which compiles them all.
