@@ -6,9 +6,11 @@
 import { parseArgs } from 'node:util';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { benchEngine } from './engine.js';
+import { benchSnn } from './snn.js';
 
 const GROUPS: Record<string, (options: { repeats: number }) => unknown> = {
   engine: benchEngine,
+  snn: benchSnn,
 };
 
 function main(): number {

@@ -198,10 +198,19 @@ std::optional<c10::Device> optional_device_arg(const Napi::CallbackInfo& info, s
   return device_arg(info, i, name);
 }
 
+// JS has one number type. A whole number becomes an integer Scalar, as a Python int would,
+// so int64 tensors stay int64 (labels.sub(1)); anything else is a double. Float tensors
+// are unaffected either way.
+at::Scalar number_scalar(double d) {
+  if (std::isfinite(d) && std::floor(d) == d && std::fabs(d) <= kMaxSafeInteger)
+    return at::Scalar(static_cast<int64_t>(d));
+  return at::Scalar(d);
+}
+
 at::Scalar scalar_arg(const Napi::CallbackInfo& info, size_t i, const char* name) {
   Napi::Value value = at_or_undefined(info, i);
   if (value.IsBoolean()) return at::Scalar(value.As<Napi::Boolean>().Value());
-  if (value.IsNumber()) return at::Scalar(value.As<Napi::Number>().DoubleValue());
+  if (value.IsNumber()) return number_scalar(value.As<Napi::Number>().DoubleValue());
   throw ArgError(std::string(name) + " must be a number, a boolean or a tensor");
 }
 

@@ -78,8 +78,8 @@ Napi::Value clamp(const Napi::CallbackInfo& info) {
   if (!lo && !hi) throw ArgError("clamp needs min, max or both");
   if (lo && hi && *lo > *hi) throw ArgError("clamp: min is greater than max", true);
   c10::optional<at::Scalar> smin, smax;
-  if (lo) smin = at::Scalar(*lo);
-  if (hi) smax = at::Scalar(*hi);
+  if (lo) smin = number_scalar(*lo);
+  if (hi) smax = number_scalar(*hi);
   return wrap(info.Env(), at::clamp(x, smin, smax));
 }
 

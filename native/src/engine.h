@@ -69,6 +69,7 @@ c10::Device device_arg(const Napi::CallbackInfo& info, size_t i, const char* nam
 std::optional<c10::Device> optional_device_arg(const Napi::CallbackInfo& info, size_t i,
                                                const char* name);
 at::Scalar scalar_arg(const Napi::CallbackInfo& info, size_t i, const char* name);
+at::Scalar number_scalar(double value);
 bool is_absent(const Napi::CallbackInfo& info, size_t i);
 
 // dtype names shared with the TypeScript side (src/engine/dtype.ts).

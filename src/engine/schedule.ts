@@ -38,8 +38,9 @@ export function cosine(lr: number, totalSteps: number, minLr = 0): Schedule {
 }
 
 /**
- * Linear warm-up: the rate rises from `inner(0)·startFactor` to `inner(warmupSteps)` over
- * `warmupSteps` steps, then follows `inner` shifted by the warm-up.
+ * Linear warm-up: the rate rises from `inner(0)·startFactor` towards `inner(0)` over
+ * `warmupSteps` steps, then follows `inner` shifted by the warm-up (PyTorch's LinearLR then
+ * SequentialLR).
  */
 export function warmup(inner: Schedule, warmupSteps: number, startFactor = 0): Schedule {
   if (!Number.isInteger(warmupSteps) || warmupSteps < 0) throw new RangeError('warmupSteps must be an integer ≥ 0');
