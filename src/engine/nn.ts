@@ -50,18 +50,21 @@ export interface Conv2dLayerOptions extends F.Conv2dOptions {
 export class Conv2d extends Module {
   readonly weight: Tensor;
   readonly bias: Tensor | null;
+  readonly kernel: [number, number];
   constructor(
     readonly inChannels: number,
     readonly outChannels: number,
-    readonly kernel: number,
+    kernel: number | readonly [number, number],
     readonly options: Conv2dLayerOptions = {},
   ) {
     super();
+    this.kernel = typeof kernel === 'number' ? [kernel, kernel] : [kernel[0], kernel[1]];
+    const [kh, kw] = this.kernel;
     const groups = options.groups ?? 1;
-    const fanIn = (inChannels / groups) * kernel * kernel;
+    const fanIn = (inChannels / groups) * kh * kw;
     const bound = 1 / Math.sqrt(fanIn); // kaiming_uniform(a=√5), PyTorch's default
     const device = options.device ?? 'cpu';
-    this.weight = uniformParameter([outChannels, inChannels / groups, kernel, kernel], bound, device);
+    this.weight = uniformParameter([outChannels, inChannels / groups, kh, kw], bound, device);
     this.bias = options.bias === false ? null : uniformParameter([outChannels], bound, device);
   }
   parameters(): Tensor[] {

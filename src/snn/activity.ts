@@ -1,0 +1,194 @@
+/**
+ * The one activity counter (specs/energy.md "Counting activity"): during evaluation it
+ * watches every node of a Network and accumulates, per node and timestep,
+ *
+ *  - spikes: binary outputs of neuron nodes; the paper's count also adds max-pool outputs;
+ *  - synaptic operations, NeuroBench's definition: each conv/linear layer run on its input
+ *    binarised (≠ 0 → 1) with its weights binarised and no bias, outputs summed — ACs when every
+ *    input is in {−1, 0, 1}, MACs otherwise (a real-valued first layer) — and "dense" (all
+ *    inputs and weights 1);
+ *  - neuron updates (neurons × T) and activation sparsity (zero outputs / all outputs).
+ *
+ * A time-invariant input (the directly encoded image) drives its layer at every step, so its
+ * operations count T times. Results are means per sample. Search fitness, the cost model and
+ * the bridge's comparisons all read this record.
+ */
+import * as E from '../engine/index.js';
+import type { ModelNode } from '../ir/model.js';
+import type { Network, NodeEvaluation, Value } from './network.js';
+
+export interface NodeActivity {
+  op: ModelNode['op'];
+  /** Per timestep, summed over samples (divide by `samples` for means). */
+  spikesPerStep?: number[];
+  synops?: { acPerStep: number[]; macPerStep: number[]; densePerStep: number[] };
+  /** Neuron nodes: state updates (neurons × T × samples). */
+  neuronUpdates?: number;
+  /** Neuron nodes: all outputs and the zero ones, for sparsity. */
+  outputs?: number;
+  zeros?: number;
+}
+
+/** Per-sample means over everything counted. */
+export interface ActivityTotals {
+  /** Neuron outputs only. */
+  spikes: number;
+  /** AutoSNN's count: neuron outputs plus max-pool outputs. */
+  spikesWithPooling: number;
+  synopsAc: number;
+  synopsMac: number;
+  synopsDense: number;
+  neuronUpdates: number;
+  /** Zero outputs / all outputs over neuron nodes, in [0, 1]. */
+  sparsity: number;
+}
+
+export interface Activity {
+  samples: number;
+  timesteps: number;
+  nodes: Record<string, NodeActivity>;
+  perSample: ActivityTotals;
+}
+
+function zerosArray(n: number): number[] {
+  return Array<number>(n).fill(0);
+}
+
+/** Sums of a [T·N, …] (or, time-invariant, [N, …]) tensor per timestep. */
+function perStep(value: Value, timesteps: number, batch: number, map: (t: E.Tensor) => E.Tensor): number[] {
+  return E.tidy(() => {
+    const mapped = map(value.tensor);
+    if (!value.timeVarying) return zerosArray(timesteps).fill(mapped.sum().item());
+    return mapped.reshape([timesteps, batch, -1]).sum([1, 2]).toNumbers();
+  });
+}
+
+/** Every element is −1, 0 or 1: the layer's inputs are spikes, its operations accumulates. */
+function isTernary(tensor: E.Tensor): boolean {
+  return E.tidy(() => tensor.ne(0).mul(tensor.abs().ne(1)).sum().item() === 0);
+}
+
+export class ActivityCounter {
+  readonly #nodes: Record<string, NodeActivity> = {};
+  readonly #weights: ReadonlyMap<string, E.Tensor>;
+  #samples = 0;
+  #timesteps = 0;
+
+  constructor(readonly network: Network) {
+    this.#weights = network.namedTensors();
+  }
+
+  /** Pass to `network.forward(x, { observe: counter.observe })`. */
+  readonly observe = (evaluation: NodeEvaluation): void => {
+    const { node, timesteps, batch } = evaluation;
+    this.#timesteps = timesteps;
+    if (node.op === 'input') this.#samples += batch;
+    E.noGrad(() => {
+      if (node.op === 'neuron') this.#countNeuron(evaluation);
+      else if (node.op === 'maxpool') this.#countPooled(evaluation);
+      else if (node.op === 'conv2d' || node.op === 'linear') this.#countSynops(evaluation);
+    });
+  };
+
+  #entry(node: ModelNode): NodeActivity {
+    return (this.#nodes[node.name] ??= { op: node.op });
+  }
+
+  #add(into: number[] | undefined, values: readonly number[]): number[] {
+    const sum = into ?? zerosArray(values.length);
+    values.forEach((v, i) => (sum[i] = (sum[i] ?? 0) + v));
+    return sum;
+  }
+
+  #countNeuron({ node, output, timesteps, batch }: NodeEvaluation): void {
+    const entry = this.#entry(node);
+    const spikes = perStep(output, timesteps, batch, (t) => t);
+    entry.spikesPerStep = this.#add(entry.spikesPerStep, spikes);
+    const outputs = output.tensor.numel;
+    entry.outputs = (entry.outputs ?? 0) + outputs;
+    entry.zeros = (entry.zeros ?? 0) + outputs - spikes.reduce((a, b) => a + b, 0);
+    entry.neuronUpdates = (entry.neuronUpdates ?? 0) + outputs;
+  }
+
+  /** AutoSNN's spike count adds max-pool outputs (binary when their input is spikes). */
+  #countPooled({ node, output, timesteps, batch }: NodeEvaluation): void {
+    const entry = this.#entry(node);
+    entry.spikesPerStep = this.#add(
+      entry.spikesPerStep,
+      perStep(output, timesteps, batch, (t) => t),
+    );
+  }
+
+  #countSynops({ node, inputs, timesteps, batch }: NodeEvaluation): void {
+    if (node.op !== 'conv2d' && node.op !== 'linear') return;
+    const input = inputs[0]!;
+    const weight = this.#weights.get(node.weights.weight);
+    if (!weight) return;
+    const run = (x: E.Tensor, w: E.Tensor): E.Tensor =>
+      node.op === 'conv2d'
+        ? E.F.conv2d(x, w, null, {
+            stride: node.stride,
+            padding: node.padding,
+            dilation: node.dilation,
+            groups: node.groups,
+          })
+        : E.F.linear(x, w);
+    const counts = E.tidy(() => {
+      const binaryWeight = weight.ne(0).to(input.tensor.dtype);
+      const allOnes = E.ones(weight.shape, { dtype: input.tensor.dtype, device: weight.device });
+      const effective = perStep(input, timesteps, batch, (x) => run(x.ne(0).to(x.dtype), binaryWeight));
+      const dense = perStep(input, timesteps, batch, (x) =>
+        run(E.ones(x.shape, { dtype: x.dtype, device: x.device }), allOnes),
+      );
+      return { effective, dense, ternary: isTernary(input.tensor) };
+    });
+    const entry = this.#entry(node);
+    const previous = entry.synops ?? {
+      acPerStep: zerosArray(timesteps),
+      macPerStep: zerosArray(timesteps),
+      densePerStep: zerosArray(timesteps),
+    };
+    entry.synops = {
+      acPerStep: this.#add(previous.acPerStep, counts.ternary ? counts.effective : zerosArray(timesteps)),
+      macPerStep: this.#add(previous.macPerStep, counts.ternary ? zerosArray(timesteps) : counts.effective),
+      densePerStep: this.#add(previous.densePerStep, counts.dense),
+    };
+  }
+
+  result(): Activity {
+    const samples = Math.max(1, this.#samples);
+    const sum = (values: readonly number[] | undefined) => (values ?? []).reduce((a, b) => a + b, 0);
+    let spikes = 0;
+    let pooled = 0;
+    let ac = 0;
+    let mac = 0;
+    let dense = 0;
+    let updates = 0;
+    let outputs = 0;
+    let zeros = 0;
+    for (const entry of Object.values(this.#nodes)) {
+      if (entry.op === 'neuron') spikes += sum(entry.spikesPerStep);
+      if (entry.op === 'maxpool') pooled += sum(entry.spikesPerStep);
+      ac += sum(entry.synops?.acPerStep);
+      mac += sum(entry.synops?.macPerStep);
+      dense += sum(entry.synops?.densePerStep);
+      updates += entry.neuronUpdates ?? 0;
+      outputs += entry.outputs ?? 0;
+      zeros += entry.zeros ?? 0;
+    }
+    return {
+      samples: this.#samples,
+      timesteps: this.#timesteps,
+      nodes: structuredClone(this.#nodes),
+      perSample: {
+        spikes: spikes / samples,
+        spikesWithPooling: (spikes + pooled) / samples,
+        synopsAc: ac / samples,
+        synopsMac: mac / samples,
+        synopsDense: dense / samples,
+        neuronUpdates: updates / samples,
+        sparsity: outputs > 0 ? zeros / outputs : 0,
+      },
+    };
+  }
+}

@@ -1,0 +1,124 @@
+/**
+ * The compiler (architecture → graph) and the builder (graph → network) together: every
+ * built-in compiles to a valid model, the paper's parameter counts come out, networks run
+ * forward and backward for both encodings, and save → load gives identical outputs.
+ */
+import test from 'ava';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import * as E from '../../src/engine/index.js';
+import { BUILTIN_ARCHITECTURES, builtinArchitecture, parseArchitecture } from '../../src/snn/architecture.js';
+import { compileArchitecture } from '../../src/ir/compile.js';
+import { validateModel } from '../../src/ir/model.js';
+import { loadModel, saveModel } from '../../src/ir/model-files.js';
+import { Network, UnsupportedNodeError } from '../../src/snn/network.js';
+
+for (const name of BUILTIN_ARCHITECTURES) {
+  test(`built-in '${name}' compiles to a model the validator accepts`, (t) => {
+    const model = compileArchitecture(builtinArchitecture(name));
+    const checked = validateModel(JSON.parse(JSON.stringify(model)), `${name}/model.json`);
+    t.is(checked.nodes.at(-1)!.op, 'output');
+    t.deepEqual(checked.nodes.find((n) => n.name === 'readout')!.shape, [10]);
+  });
+}
+
+test("AutoSNN's parameter counts match the paper's code: 0.42 M at C = 16, 1.46 M at C = 32", (t) => {
+  for (const [width, millions] of [
+    [16, 0.42],
+    [32, 1.46],
+  ] as const) {
+    const network = new Network(compileArchitecture(builtinArchitecture('autosnn', { width })));
+    t.is(Math.round(network.parameterCount() / 1e4) / 100, millions, `C = ${width}`);
+    network.dispose();
+  }
+});
+
+test('the AutoSNN graph has the published blocks in order', (t) => {
+  const model = compileArchitecture(builtinArchitecture('autosnn'));
+  const byName = new Map(model.nodes.map((n) => [n.name, n]));
+  t.deepEqual(byName.get('op0.1.conv')!.shape, [16, 32, 32]);
+  t.deepEqual(byName.get('down0.pool')!.shape, [16, 16, 16]);
+  t.is(byName.get('op2.1.conv'), undefined, 'skip_connect at the third position adds nothing');
+  t.deepEqual(byName.get('op3.add')!.inputs, ['op3.2.bn', 'op3.shortcut.bn']);
+  t.deepEqual(byName.get('flatten')!.shape, [64 * 4 * 4]);
+  t.deepEqual(byName.get('classifier.linear')!.shape, [100]);
+});
+
+test('a direct-encoded network runs forward and backward; counts lie in [0, T]', (t) => {
+  E.manualSeed(1);
+  const arch = builtinArchitecture('autosnn', { width: 4, timesteps: 3 });
+  const network = new Network(compileArchitecture(arch));
+  E.tidy(() => {
+    const counts = network.forward(E.randn([2, 3, 32, 32]).mul(2));
+    t.deepEqual(counts.shape, [2, 10]);
+    const values = counts.toNumbers();
+    t.true(values.every((v) => v >= 0 && v <= 3));
+    counts.sum().backward();
+    const withGrad = network.parameters().filter((p) => p.grad !== null).length;
+    t.is(withGrad, network.parameters().length);
+  });
+  network.dispose();
+});
+
+test('an event-encoded network takes [T, N, 2, H, W] frames', (t) => {
+  const arch = parseArchitecture(
+    {
+      ...builtinArchitecture('autosnn-l24', { width: 4, timesteps: 4 }),
+      input: { shape: [2, 32, 32], encoding: 'events' },
+    },
+    'test',
+  );
+  const network = new Network(compileArchitecture(arch));
+  E.tidy(() => {
+    const counts = network.forward(E.rand([4, 3, 2, 32, 32]).ge(0.7).to('float32'));
+    t.deepEqual(counts.shape, [3, 10]);
+    t.throws(() => network.forward(E.rand([2, 3, 2, 32, 32])), { message: /event input must be \[T=4, N, C, H, W\]/ });
+  });
+  network.dispose();
+});
+
+test('save → load → identical outputs', async (t) => {
+  E.manualSeed(2);
+  const arch = builtinArchitecture('autosnn', { width: 4, timesteps: 2 });
+  const model = compileArchitecture(arch);
+  const network = new Network(model).eval();
+  const dir = await mkdtemp(path.join(tmpdir(), 'autosnn-model-'));
+  try {
+    await saveModel(dir, model, network.weightRecords());
+    const loaded = await loadModel(dir);
+    const again = new Network(loaded.model, { weights: loaded.weights }).eval();
+    E.tidy(() => {
+      const x = E.randn([2, 3, 32, 32]).mul(3);
+      t.deepEqual(again.forward(x).toNumbers(), network.forward(x).toNumbers());
+    });
+    again.dispose();
+  } finally {
+    network.dispose();
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('a node the engine cannot run is named', (t) => {
+  const model = compileArchitecture(builtinArchitecture('autosnn', { width: 2, timesteps: 2 }));
+  const neuron = model.nodes.find((n) => n.op === 'neuron')!;
+  (neuron as { model: string }).model = 'cuba-lif';
+  t.throws(() => new Network(model), {
+    instanceOf: UnsupportedNodeError,
+    message: "node 'stem.neuron': CubaLIF neurons cannot run in this engine yet",
+  });
+});
+
+test('architecture JSON errors name the field', (t) => {
+  const good = builtinArchitecture('autosnn');
+  t.throws(
+    () => parseArchitecture({ ...good, ops: ['SRB_k5', 'SRB_k5', 'SRB_k7', 'skip_connect', 'SCB_k3'] }, 'a.json'),
+    {
+      message: /^a\.json: ops\[2\]: unknown operation "SRB_k7"/,
+    },
+  );
+  t.throws(() => parseArchitecture({ ...good, timesteps: 0 }, 'a.json'), {
+    message: /^a\.json: timesteps: expected a whole number/,
+  });
+  t.throws(() => builtinArchitecture('resnet50'), { message: /unknown built-in 'resnet50'/ });
+});
