@@ -102,6 +102,21 @@ Napi::Value get_lr(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), optimizer.param_groups().at(0).options().get_lr());
 }
 
+// optimizerSave(optimizer, path) / optimizerLoad(optimizer, path): the optimizer's state
+// (momentum buffers, Adam moments, step counts) in libtorch's own archive format, so a
+// resumed training run continues exactly. The caller makes the write atomic.
+Napi::Value save_state(const Napi::CallbackInfo& info) {
+  auto& optimizer = optimizer_arg(info);
+  torch::save(optimizer, string_arg(info, 1, "path"));
+  return info.Env().Undefined();
+}
+
+Napi::Value load_state(const Napi::CallbackInfo& info) {
+  auto& optimizer = optimizer_arg(info);
+  torch::load(optimizer, string_arg(info, 1, "path"));
+  return info.Env().Undefined();
+}
+
 Napi::Value dispose_optimizer(const Napi::CallbackInfo& info) {
   optimizer_arg(info);  // validates
   info[0].As<Napi::External<OptimizerBox>>().Data()->optimizer.reset();
@@ -119,6 +134,8 @@ void register_optim(Napi::Env env, Napi::Object exports) {
   define(env, exports, "optimizerSetLr", set_lr);
   define(env, exports, "optimizerGetLr", get_lr);
   define(env, exports, "optimizerDispose", dispose_optimizer);
+  define(env, exports, "optimizerSave", save_state);
+  define(env, exports, "optimizerLoad", load_state);
 }
 
 }  // namespace autosnn

@@ -14,12 +14,24 @@ usage: autosnn <command> [options]
 
 commands:
   info                 the engine: libtorch version, threads, CUDA availability and devices
+  train                train a spiking network on a dataset into a model directory
   train-tiny           train a tiny CNN on random data and show the loss fall (engine check)
 
 options:
   --json               machine-readable output on stdout (one JSON object)
   --version            print the version
   -h, --help           this help
+
+train options:
+  --arch NAME|FILE     autosnn, autosnn-l0, autosnn-l16, autosnn-l24, cifarnet, resnet19, or a JSON file
+  --dataset NAME       mnist or nmnist-sim (built in)
+  --out DIR            where model.json, weights.safetensors, metrics.json and the checkpoint go
+  --width C            width (default 16)          --T N          timesteps (default 8)
+  --epochs N           (default 10)                --batch N      (default 96)
+  --lr X               (default 1e-3)              --optimizer adam|sgd (default adam)
+  --loss mse|cross-entropy (default mse)           --seed N       (default 2022)
+  --device D           cpu, cuda or cuda:N         --resume       continue from DIR/checkpoint
+  --max-batches N      stop each epoch after N batches (quick runs)
 
 train-tiny options:
   --steps N            training steps (default 300)
@@ -68,6 +80,16 @@ export async function main(argv: string[]): Promise<number> {
         lr: { type: 'string' },
         seed: { type: 'string' },
         device: { type: 'string' },
+        arch: { type: 'string' },
+        dataset: { type: 'string' },
+        out: { type: 'string' },
+        width: { type: 'string' },
+        T: { type: 'string' },
+        epochs: { type: 'string' },
+        optimizer: { type: 'string' },
+        loss: { type: 'string' },
+        resume: { type: 'boolean', default: false },
+        'max-batches': { type: 'string' },
       },
     });
     if (values.version) {
@@ -97,6 +119,40 @@ export async function main(argv: string[]): Promise<number> {
           lr: positiveNumber('lr', values.lr, TINY_DEFAULTS.lr),
           seed,
           device,
+          json: values.json,
+        });
+      }
+      case 'train': {
+        const { runTrain } = await import('./commands/train.js');
+        const { TRAIN_DEFAULTS } = await import('../train/trainer.js');
+        if (!values.arch) throw new UsageError('train needs --arch (a built-in name or a JSON file)');
+        if (!values.dataset) throw new UsageError('train needs --dataset (mnist or nmnist-sim)');
+        if (!values.out) throw new UsageError('train needs --out DIR');
+        const optimizer = values.optimizer ?? TRAIN_DEFAULTS.optimizer;
+        if (optimizer !== 'adam' && optimizer !== 'sgd')
+          throw new UsageError(`--optimizer must be adam or sgd, got '${optimizer}'`);
+        const loss = values.loss ?? TRAIN_DEFAULTS.loss;
+        if (loss !== 'mse' && loss !== 'cross-entropy')
+          throw new UsageError(`--loss must be mse or cross-entropy, got '${loss}'`);
+        const seed = values.seed === undefined ? TRAIN_DEFAULTS.seed : Number(values.seed);
+        if (!Number.isInteger(seed) || seed < 0) throw new UsageError('--seed must be a whole number ≥ 0');
+        return runTrain({
+          ...TRAIN_DEFAULTS,
+          arch: values.arch,
+          dataset: values.dataset,
+          out: values.out,
+          width: positiveInt('width', values.width, 16),
+          timesteps: positiveInt('T', values.T, 8),
+          epochs: positiveInt('epochs', values.epochs, TRAIN_DEFAULTS.epochs),
+          batchSize: positiveInt('batch', values.batch, TRAIN_DEFAULTS.batchSize),
+          lr: positiveNumber('lr', values.lr, TRAIN_DEFAULTS.lr),
+          optimizer,
+          loss,
+          seed,
+          device: (values.device ?? 'cpu') as typeof TRAIN_DEFAULTS.device,
+          maxBatchesPerEpoch:
+            values['max-batches'] === undefined ? undefined : positiveInt('max-batches', values['max-batches'], 1),
+          resume: values.resume,
           json: values.json,
         });
       }

@@ -201,6 +201,8 @@ export interface NativeEngine {
   optimizerSetLr(o: NativeOptimizer, lr: number): void;
   optimizerGetLr(o: NativeOptimizer): number;
   optimizerDispose(o: NativeOptimizer): void;
+  optimizerSave(o: NativeOptimizer, path: string): void;
+  optimizerLoad(o: NativeOptimizer, path: string): void;
 }
 
 const ADDON_NAME = 'autosnn_engine.node';

@@ -49,6 +49,16 @@ export abstract class Optimizer {
     native.optimizerSetLr(this.#h('lr'), value);
   }
 
+  /** Writes the optimizer's state (buffers, moments, step counts) to `path` (libtorch's format). */
+  save(path: string): void {
+    native.optimizerSave(this.#h('save'), path);
+  }
+
+  /** Restores state written by `save` for the same parameters, in the same order. */
+  load(path: string): void {
+    native.optimizerLoad(this.#h('load'), path);
+  }
+
   /** Frees the optimizer's state (momentum buffers, moments) now. */
   dispose(): void {
     if (this.#handle === null) return;
