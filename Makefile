@@ -7,9 +7,9 @@ SHELL := /bin/bash
 
 ADDON := build/native/Release/autosnn_engine.node
 NATIVE_SOURCES := $(wildcard native/src/*.cc native/src/*.h native/src/*.cu) native/CMakeLists.txt CMakeLists.txt
-TS_SOURCES := $(shell find src test bench targets export firmware-bridge -name '*.ts' 2>/dev/null) tsconfig.json
+TS_SOURCES := $(shell find src test bench scripts targets export firmware-bridge -name '*.ts' 2>/dev/null) tsconfig.json
 
-.PHONY: help setup setup-bench build build-native build-ts test lint check-cuda demo bench clean
+.PHONY: help setup setup-bench build build-native build-ts test lint check-cuda fixtures demo bench clean
 
 help:
 	@echo "make setup | build | test | demo | bench | clean   (see README.md)"
@@ -42,6 +42,10 @@ check-cuda: setup
 test: build lint check-cuda
 	npx ava
 
+# The small trained mnist model later tests read; cached by content hash (FRESH=1 retrains).
+fixtures: build
+	node dist/scripts/make-fixtures.js
+
 demo: build
 	./bin/autosnn.js info
 	./bin/autosnn.js train-tiny
@@ -51,4 +55,4 @@ bench: setup-bench build
 	node dist/bench/index.js $(BENCH)
 
 clean:
-	rm -rf build dist demo-out bench-out
+	rm -rf build dist demo-out bench-out fixtures

@@ -27,8 +27,16 @@ NeuronLayout layout_of(const at::Tensor& x, const at::Tensor& k) {
   return layout;
 }
 
-// Grain: enough neurons per task that the T-step loop amortises the scheduling.
-constexpr int64_t kGrain = 2048;
+// The CPU works on blocks of neighbouring neurons with time as the outer loop, so each step
+// reads and writes contiguous runs of every array (one T-strided walk per neuron would keep
+// 4·T streams open at once and defeat the prefetchers). The state of a block lives on the stack.
+constexpr int64_t kBlock = 256;
+
+template <typename scalar_t>
+void channel_ks(const scalar_t* k, int64_t first, int64_t count, const NeuronLayout& layout,
+                scalar_t* out) {
+  for (int64_t j = 0; j < count; ++j) out[j] = k[channel_of(first + j, layout)];
+}
 
 void forward_cpu(const at::Tensor& x, const at::Tensor& k, const at::Tensor& v0,
                  at::Tensor& spikes, at::Tensor& h_seq, at::Tensor& v_seq,
@@ -40,31 +48,69 @@ void forward_cpu(const at::Tensor& x, const at::Tensor& k, const at::Tensor& v0,
     const scalar_t* vp = v0.defined() ? v0.data_ptr<scalar_t>() : nullptr;
     scalar_t* sp = spikes.data_ptr<scalar_t>();
     scalar_t* hp = h_seq.data_ptr<scalar_t>();
-    scalar_t* vs = v_seq.data_ptr<scalar_t>();
-    at::parallel_for(0, layout.neurons, kGrain, [&](int64_t begin, int64_t end) {
-      for (int64_t i = begin; i < end; ++i)
-        neuron_forward_one<scalar_t, acc_t>(i, xp, kp, vp, sp, hp, vs, layout, p);
+    scalar_t* vs = v_seq.defined() ? v_seq.data_ptr<scalar_t>() : nullptr;
+    const int64_t M = layout.neurons;
+    const int64_t blocks = (M + kBlock - 1) / kBlock;
+    at::parallel_for(0, blocks, 4, [&](int64_t b0, int64_t b1) {
+      acc_t v[kBlock];
+      scalar_t kk[kBlock];
+      for (int64_t b = b0; b < b1; ++b) {
+        const int64_t first = b * kBlock;
+        const int64_t n = std::min(kBlock, M - first);
+        channel_ks(kp, first, n, layout, kk);
+        for (int64_t j = 0; j < n; ++j) v[j] = vp ? acc_t(vp[first + j]) : acc_t(p.v_reset);
+        for (int64_t t = 0; t < layout.steps; ++t) {
+          const int64_t base = t * M + first;
+          for (int64_t j = 0; j < n; ++j) {
+            acc_t h, s;
+            forward_step<acc_t>(v[j], acc_t(xp[base + j]), acc_t(kk[j]), p, h, s);
+            sp[base + j] = scalar_t(s);
+            hp[base + j] = scalar_t(h);
+          }
+          if (vs)
+            for (int64_t j = 0; j < n; ++j) vs[base + j] = scalar_t(v[j]);
+        }
+      }
     });
   });
 }
 
 void backward_cpu(const at::Tensor& grad_spikes, const at::Tensor& x, const at::Tensor& k,
-                  const at::Tensor& v0, const at::Tensor& h_seq, const at::Tensor& v_seq,
-                  at::Tensor& grad_x, at::Tensor& grad_k_partial, const NeuronLayout& layout,
-                  const NeuronParams& p) {
+                  const at::Tensor& v0, const at::Tensor& h_seq, at::Tensor& grad_x,
+                  at::Tensor& grad_k_partial, const NeuronLayout& layout, const NeuronParams& p) {
   AT_DISPATCH_FLOATING_TYPES(x.scalar_type(), "neuron_backward_cpu", [&] {
-    using acc_t = scalar_t;  // float32 and float64 accumulate in their own type
+    using acc_t = scalar_t;
     const scalar_t* gp = grad_spikes.data_ptr<scalar_t>();
     const scalar_t* xp = x.data_ptr<scalar_t>();
     const scalar_t* kp = k.data_ptr<scalar_t>();
     const scalar_t* vp = v0.defined() ? v0.data_ptr<scalar_t>() : nullptr;
     const scalar_t* hp = h_seq.data_ptr<scalar_t>();
-    const scalar_t* vs = v_seq.data_ptr<scalar_t>();
     scalar_t* gx = grad_x.data_ptr<scalar_t>();
     acc_t* gk = grad_k_partial.defined() ? grad_k_partial.data_ptr<acc_t>() : nullptr;
-    at::parallel_for(0, layout.neurons, kGrain, [&](int64_t begin, int64_t end) {
-      for (int64_t i = begin; i < end; ++i)
-        neuron_backward_one<scalar_t, acc_t>(i, gp, xp, kp, vp, hp, vs, gx, gk, layout, p);
+    const int64_t M = layout.neurons;
+    const int64_t blocks = (M + kBlock - 1) / kBlock;
+    at::parallel_for(0, blocks, 4, [&](int64_t b0, int64_t b1) {
+      acc_t grad_v[kBlock];
+      acc_t grad_k[kBlock];
+      scalar_t kk[kBlock];
+      for (int64_t b = b0; b < b1; ++b) {
+        const int64_t first = b * kBlock;
+        const int64_t n = std::min(kBlock, M - first);
+        channel_ks(kp, first, n, layout, kk);
+        for (int64_t j = 0; j < n; ++j) grad_v[j] = grad_k[j] = acc_t(0);
+        for (int64_t t = layout.steps - 1; t >= 0; --t) {
+          const int64_t base = t * M + first;
+          for (int64_t j = 0; j < n; ++j) {
+            const acc_t v_prev = t > 0 ? membrane_from_h<acc_t>(acc_t(hp[base - M + j]), p)
+                                       : (vp ? acc_t(vp[first + j]) : acc_t(p.v_reset));
+            gx[base + j] = scalar_t(backward_step<acc_t>(acc_t(gp[base + j]), acc_t(hp[base + j]),
+                                                         acc_t(xp[base + j]), v_prev,
+                                                         acc_t(kk[j]), p, grad_v[j], grad_k[j]));
+          }
+        }
+        if (gk)
+          for (int64_t j = 0; j < n; ++j) gk[first + j] = grad_k[j];
+      }
     });
   });
 }
@@ -100,7 +146,8 @@ struct MultiStepNeuron : public torch::autograd::Function<MultiStepNeuron> {
   // x [T, …], k (1 or C values), v0 (initial membrane [N, …] or undefined) → spikes, v_seq
   static variable_list forward(AutogradContext* ctx, at::Tensor x, at::Tensor k, at::Tensor v0,
                                int64_t kind, bool decay_input, int64_t reset, int64_t surrogate,
-                               double alpha, double v_threshold, double v_reset) {
+                               double alpha, double v_threshold, double v_reset,
+                               bool with_membrane) {
     NeuronParams p{static_cast<NeuronKind>(kind), decay_input, static_cast<ResetMode>(reset),
                    static_cast<SurrogateKind>(surrogate), alpha, v_threshold, v_reset};
     x = x.contiguous();
@@ -109,14 +156,16 @@ struct MultiStepNeuron : public torch::autograd::Function<MultiStepNeuron> {
     const NeuronLayout layout = layout_of(x, kc);
     at::Tensor spikes = at::empty_like(x);
     at::Tensor h_seq = at::empty_like(x);
-    at::Tensor v_seq = at::empty_like(x);
+    // The membrane is an output only when asked for: backward recomputes it from h.
+    at::Tensor v_seq = with_membrane ? at::empty_like(x) : at::Tensor();
     if (layout.neurons > 0 && layout.steps > 0) {
       if (x.is_cuda()) {
 #if defined(AUTOSNN_WITH_CUDA)
         c10::cuda::CUDAGuard guard(x.device());
         check_cuda(neuron_forward_cuda(cuda_dtype(x), x.data_ptr(), kc.data_ptr(),
                                        v0c.defined() ? v0c.data_ptr() : nullptr,
-                                       spikes.data_ptr(), h_seq.data_ptr(), v_seq.data_ptr(),
+                                       spikes.data_ptr(), h_seq.data_ptr(),
+                                       with_membrane ? v_seq.data_ptr() : nullptr,
                                        layout, p, c10::cuda::getCurrentCUDAStream().stream()),
                    "neuron forward kernel");
 #else
@@ -126,7 +175,7 @@ struct MultiStepNeuron : public torch::autograd::Function<MultiStepNeuron> {
         forward_cpu(x, kc, v0c, spikes, h_seq, v_seq, layout, p);
       }
     }
-    ctx->save_for_backward({x, kc, v0c, h_seq, v_seq});
+    ctx->save_for_backward({x, kc, v0c, h_seq});
     ctx->saved_data["kind"] = kind;
     ctx->saved_data["decay_input"] = decay_input;
     ctx->saved_data["reset"] = reset;
@@ -136,6 +185,7 @@ struct MultiStepNeuron : public torch::autograd::Function<MultiStepNeuron> {
     ctx->saved_data["v_reset"] = v_reset;
     ctx->saved_data["k_shape"] = k.sizes().vec();
     ctx->saved_data["k_dtype"] = static_cast<int64_t>(k.scalar_type());
+    if (!with_membrane) v_seq = at::empty({0}, x.options());
     ctx->mark_non_differentiable({v_seq});
     return {spikes, v_seq};
   }
@@ -146,7 +196,6 @@ struct MultiStepNeuron : public torch::autograd::Function<MultiStepNeuron> {
     const at::Tensor& k = saved[1];
     const at::Tensor& v0 = saved[2];
     const at::Tensor& h_seq = saved[3];
-    const at::Tensor& v_seq = saved[4];
     const NeuronParams p = params_from(ctx);
     const NeuronLayout layout = layout_of(x, k);
     at::Tensor grad_spikes =
@@ -162,14 +211,13 @@ struct MultiStepNeuron : public torch::autograd::Function<MultiStepNeuron> {
         c10::cuda::CUDAGuard guard(x.device());
         check_cuda(neuron_backward_cuda(
                        cuda_dtype(x), grad_spikes.data_ptr(), x.data_ptr(), k.data_ptr(),
-                       v0.defined() ? v0.data_ptr() : nullptr, h_seq.data_ptr(),
-                       v_seq.data_ptr(), grad_x.data_ptr(),
+                       v0.defined() ? v0.data_ptr() : nullptr, h_seq.data_ptr(), grad_x.data_ptr(),
                        want_k ? grad_k_partial.data_ptr() : nullptr, layout, p,
                        c10::cuda::getCurrentCUDAStream().stream()),
                    "neuron backward kernel");
 #endif
       } else {
-        backward_cpu(grad_spikes, x, k, v0, h_seq, v_seq, grad_x, grad_k_partial, layout, p);
+        backward_cpu(grad_spikes, x, k, v0, h_seq, grad_x, grad_k_partial, layout, p);
       }
     } else if (want_k) {
       grad_k_partial.zero_();
@@ -190,7 +238,7 @@ struct MultiStepNeuron : public torch::autograd::Function<MultiStepNeuron> {
       grad_k = grad_k.to(k_dtype);
     }
     return {grad_x, grad_k, at::Tensor(), at::Tensor(), at::Tensor(), at::Tensor(),
-            at::Tensor(), at::Tensor(), at::Tensor(), at::Tensor()};
+            at::Tensor(), at::Tensor(), at::Tensor(), at::Tensor(), at::Tensor()};
   }
 };
 
@@ -208,8 +256,9 @@ int64_t enum_arg(const Napi::CallbackInfo& info, size_t i, const char* name,
 }
 
 // multistepNeuron(x [T, N, …], k, v0?, kind 'if'|'lif', decayInput, reset 'hard'|'soft',
-//                 surrogate 'arctan'|'sigmoid'|'rectangular', alpha, vThreshold, vReset)
-//   → [spikes [T, N, …], membrane after reset [T, N, …]]
+//                 surrogate 'arctan'|'sigmoid'|'rectangular', alpha, vThreshold, vReset,
+//                 withMembrane = true)
+//   → [spikes [T, N, …], membrane after reset [T, N, …] (an empty tensor without withMembrane)]
 // k holds 1 value (per layer) or C values for x's dim 2 (per channel); for LIF k = 1/τ, for
 // PLIF k = sigmoid(w) computed by the caller so autograd carries it back to w.
 Napi::Value multistep_neuron(const Napi::CallbackInfo& info) {
@@ -224,6 +273,7 @@ Napi::Value multistep_neuron(const Napi::CallbackInfo& info) {
   double alpha = double_arg(info, 7, "alpha");
   double v_threshold = double_arg(info, 8, "vThreshold");
   double v_reset = double_arg(info, 9, "vReset");
+  bool with_membrane = is_absent(info, 10) ? true : bool_arg(info, 10, "withMembrane");
   if (!(alpha > 0) || !std::isfinite(alpha)) throw ArgError("alpha must be a finite number > 0", true);
   if (!std::isfinite(v_threshold) || !std::isfinite(v_reset))
     throw ArgError("vThreshold and vReset must be finite", true);
@@ -249,7 +299,7 @@ Napi::Value multistep_neuron(const Napi::CallbackInfo& info) {
   // libtorch's custom functions take no undefined tensors: the default state is explicit.
   at::Tensor v0_or_rest = v0 ? *v0 : at::full(x.sizes().slice(1), v_reset, x.options());
   auto out = MultiStepNeuron::apply(x, k, v0_or_rest, kind, decay_input, reset,
-                                    surrogate, alpha, v_threshold, v_reset);
+                                    surrogate, alpha, v_threshold, v_reset, with_membrane);
   auto result = Napi::Array::New(env, 2);
   result.Set(0u, wrap(env, out[0]));
   result.Set(1u, wrap(env, out[1]));

@@ -13,6 +13,7 @@
 //   ∂L/∂x_t = ∂L/∂h_t · (k if decay_input else 1)            (1 for IF)
 //   g_v     ← ∂L/∂h_t · (1 − k)                              (1 for IF)
 //   ∂L/∂k  += ∂L/∂h_t · (x_t − (v_{t-1} − v_reset))  or  −(v_{t-1} − v_reset)
+// Only h is saved for backward: v_{t−1} is recomputed from h_{t−1} (fire and reset again).
 #pragma once
 
 #include <cmath>
@@ -88,23 +89,58 @@ AUTOSNN_HD acc_t after_reset(acc_t h, acc_t spike, const NeuronParams& p) {
                                     : h - spike * acc_t(p.v_threshold);
 }
 
-// One neuron's forward pass over all T steps.
+// One step of one neuron: charge from v and x, fire, reset; v becomes the new membrane.
+template <typename acc_t>
+AUTOSNN_HD void forward_step(acc_t& v, acc_t x, acc_t k, const NeuronParams& p, acc_t& h,
+                             acc_t& s) {
+  h = charge<acc_t>(v, x, k, p);
+  s = h >= acc_t(p.v_threshold) ? acc_t(1) : acc_t(0);
+  v = after_reset<acc_t>(h, s, p);
+}
+
+// The membrane after step t−1, recomputed from that step's h (so backward needs only h).
+template <typename acc_t>
+AUTOSNN_HD acc_t membrane_from_h(acc_t h, const NeuronParams& p) {
+  const acc_t s = h >= acc_t(p.v_threshold) ? acc_t(1) : acc_t(0);
+  return after_reset<acc_t>(h, s, p);
+}
+
+// One step of the reverse pass: takes ∂L/∂s_t and the carried ∂L/∂v_t, returns ∂L/∂x_t,
+// accumulates ∂L/∂k and leaves ∂L/∂v_{t−1} in grad_v.
+template <typename acc_t>
+AUTOSNN_HD acc_t backward_step(acc_t grad_s, acc_t h, acc_t x, acc_t v_prev, acc_t k,
+                               const NeuronParams& p, acc_t& grad_v, acc_t& grad_k) {
+  const acc_t threshold = acc_t(p.v_threshold);
+  const acc_t s = h >= threshold ? acc_t(1) : acc_t(0);
+  const acc_t dv_dh = p.reset == ResetMode::Hard ? acc_t(1) - s : acc_t(1);
+  const acc_t grad_h =
+      grad_s * surrogate_grad<acc_t>(h - threshold, p.surrogate, acc_t(p.alpha)) + grad_v * dv_dh;
+  if (p.kind == NeuronKind::IF) {
+    grad_v = grad_h;
+    return grad_h;
+  }
+  const acc_t vr = acc_t(p.v_reset);
+  grad_k += p.decay_input ? grad_h * (x - (v_prev - vr)) : -grad_h * (v_prev - vr);
+  grad_v = grad_h * (acc_t(1) - k);
+  return p.decay_input ? grad_h * k : grad_h;
+}
+
+// One neuron's forward pass over all T steps (the CUDA kernel's unit of work). v_seq may be
+// null when the caller does not want the membrane.
 template <typename scalar_t, typename acc_t>
 AUTOSNN_HD void neuron_forward_one(int64_t i, const scalar_t* x, const scalar_t* k,
                                    const scalar_t* v0, scalar_t* spikes, scalar_t* h_seq,
                                    scalar_t* v_seq, const NeuronLayout& layout,
                                    const NeuronParams& p) {
   const acc_t kk = acc_t(k[channel_of(i, layout)]);
-  const acc_t threshold = acc_t(p.v_threshold);
   acc_t v = v0 ? acc_t(v0[i]) : acc_t(p.v_reset);
   for (int64_t t = 0; t < layout.steps; ++t) {
     const int64_t at = t * layout.neurons + i;
-    const acc_t h = charge<acc_t>(v, acc_t(x[at]), kk, p);
-    const acc_t s = h >= threshold ? acc_t(1) : acc_t(0);
-    v = after_reset<acc_t>(h, s, p);
+    acc_t h, s;
+    forward_step<acc_t>(v, acc_t(x[at]), kk, p, h, s);
     spikes[at] = scalar_t(s);
     h_seq[at] = scalar_t(h);
-    v_seq[at] = scalar_t(v);
+    if (v_seq) v_seq[at] = scalar_t(v);
   }
 }
 
@@ -113,34 +149,18 @@ AUTOSNN_HD void neuron_forward_one(int64_t i, const scalar_t* x, const scalar_t*
 template <typename scalar_t, typename acc_t>
 AUTOSNN_HD void neuron_backward_one(int64_t i, const scalar_t* grad_spikes, const scalar_t* x,
                                     const scalar_t* k, const scalar_t* v0,
-                                    const scalar_t* h_seq, const scalar_t* v_seq,
-                                    scalar_t* grad_x, acc_t* grad_k_partial,
-                                    const NeuronLayout& layout, const NeuronParams& p) {
+                                    const scalar_t* h_seq, scalar_t* grad_x,
+                                    acc_t* grad_k_partial, const NeuronLayout& layout,
+                                    const NeuronParams& p) {
   const acc_t kk = acc_t(k[channel_of(i, layout)]);
-  const acc_t threshold = acc_t(p.v_threshold);
-  const acc_t vr = acc_t(p.v_reset);
-  const acc_t alpha = acc_t(p.alpha);
-  const bool is_if = p.kind == NeuronKind::IF;
   acc_t grad_v = acc_t(0);
   acc_t grad_k = acc_t(0);
   for (int64_t t = layout.steps - 1; t >= 0; --t) {
     const int64_t at = t * layout.neurons + i;
-    const acc_t h = acc_t(h_seq[at]);
-    const acc_t s = h >= threshold ? acc_t(1) : acc_t(0);
-    const acc_t dv_dh = p.reset == ResetMode::Hard ? acc_t(1) - s : acc_t(1);
-    const acc_t grad_h =
-        acc_t(grad_spikes[at]) * surrogate_grad<acc_t>(h - threshold, p.surrogate, alpha) +
-        grad_v * dv_dh;
-    if (is_if) {
-      grad_x[at] = scalar_t(grad_h);
-      grad_v = grad_h;
-      continue;
-    }
-    const acc_t v_prev =
-        t > 0 ? acc_t(v_seq[at - layout.neurons]) : (v0 ? acc_t(v0[i]) : vr);
-    grad_x[at] = scalar_t(p.decay_input ? grad_h * kk : grad_h);
-    grad_k += p.decay_input ? grad_h * (acc_t(x[at]) - (v_prev - vr)) : -grad_h * (v_prev - vr);
-    grad_v = grad_h * (acc_t(1) - kk);
+    const acc_t v_prev = t > 0 ? membrane_from_h<acc_t>(acc_t(h_seq[at - layout.neurons]), p)
+                               : (v0 ? acc_t(v0[i]) : acc_t(p.v_reset));
+    grad_x[at] = scalar_t(backward_step<acc_t>(acc_t(grad_spikes[at]), acc_t(h_seq[at]),
+                                               acc_t(x[at]), v_prev, kk, p, grad_v, grad_k));
   }
   if (grad_k_partial) grad_k_partial[i] = grad_k;
 }
@@ -152,9 +172,8 @@ int neuron_forward_cuda(int dtype, const void* x, const void* k, const void* v0,
                         void* h_seq, void* v_seq, NeuronLayout layout, NeuronParams params,
                         void* stream);
 int neuron_backward_cuda(int dtype, const void* grad_spikes, const void* x, const void* k,
-                         const void* v0, const void* h_seq, const void* v_seq, void* grad_x,
-                         void* grad_k_partial, NeuronLayout layout, NeuronParams params,
-                         void* stream);
+                         const void* v0, const void* h_seq, void* grad_x, void* grad_k_partial,
+                         NeuronLayout layout, NeuronParams params, void* stream);
 #endif
 
 }  // namespace autosnn

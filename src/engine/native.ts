@@ -168,6 +168,7 @@ export interface NativeEngine {
     alpha: number,
     vThreshold: number,
     vReset: number,
+    withMembrane?: boolean,
   ): [T, T];
 
   sgd(

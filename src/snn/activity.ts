@@ -74,8 +74,15 @@ export class ActivityCounter {
   #samples = 0;
   #timesteps = 0;
 
-  constructor(readonly network: Network) {
+  readonly #countSynops: boolean;
+
+  /** `synops: false` counts spikes, updates and sparsity only (cheap: no extra convolutions). */
+  constructor(
+    readonly network: Network,
+    options: { synops?: boolean } = {},
+  ) {
     this.#weights = network.namedTensors();
+    this.#countSynops = options.synops ?? true;
   }
 
   /** Pass to `network.forward(x, { observe: counter.observe })`. */
@@ -86,7 +93,7 @@ export class ActivityCounter {
     E.noGrad(() => {
       if (node.op === 'neuron') this.#countNeuron(evaluation);
       else if (node.op === 'maxpool') this.#countPooled(evaluation);
-      else if (node.op === 'conv2d' || node.op === 'linear') this.#countSynops(evaluation);
+      else if ((node.op === 'conv2d' || node.op === 'linear') && this.#countSynops) this.#synops(evaluation);
     });
   };
 
@@ -119,7 +126,7 @@ export class ActivityCounter {
     );
   }
 
-  #countSynops({ node, inputs, timesteps, batch }: NodeEvaluation): void {
+  #synops({ node, inputs, timesteps, batch }: NodeEvaluation): void {
     if (node.op !== 'conv2d' && node.op !== 'linear') return;
     const input = inputs[0]!;
     const weight = this.#weights.get(node.weights.weight);

@@ -8,7 +8,7 @@
  * value is exactly H (the two P terms cancel bit for bit) and the gradient is P'.
  */
 import * as E from '../engine/index.js';
-import type { NeuronConfig, NeuronOutput } from './neuron.js';
+import type { NeuronConfig, NeuronOutput, RunOptions } from './neuron.js';
 
 /** P(x), whose derivative is the surrogate gradient σ'(x). */
 export function surrogatePrimitive(x: E.Tensor, config: NeuronConfig): E.Tensor {
@@ -36,7 +36,13 @@ export function spikeFunction(x: E.Tensor, config: NeuronConfig): E.Tensor {
 }
 
 /** Multi-step neuron over x [T, N, …], one step at a time. `k` broadcasts over [N, C, …]. */
-export function runNeuronOpByOp(x: E.Tensor, k: E.Tensor, config: NeuronConfig, v0?: E.Tensor): NeuronOutput {
+export function runNeuronOpByOp(
+  x: E.Tensor,
+  k: E.Tensor,
+  config: NeuronConfig,
+  options: RunOptions = {},
+): NeuronOutput {
+  const { v0 } = options;
   return E.tidy(() => {
     const steps = x.size(0);
     // A per-channel k of shape [C] must broadcast over dim 1 of a step [N, C, …].

@@ -71,8 +71,15 @@ export function plifWeightForTau(tau: number): number {
 export interface NeuronOutput {
   /** Spikes [T, N, …], 0 or 1, in the input's dtype. */
   spikes: E.Tensor;
-  /** Membrane after reset at each step [T, N, …]; no gradient flows through it. */
-  membrane: E.Tensor;
+  /** Membrane after reset at each step [T, N, …], when asked for; no gradient flows through it. */
+  membrane?: E.Tensor;
+}
+
+export interface RunOptions {
+  /** The membrane before step 0 (default v_reset everywhere). */
+  v0?: E.Tensor;
+  /** Also return the membrane sequence (costs one more [T, N, …] tensor). */
+  membrane?: boolean;
 }
 
 /**
@@ -80,7 +87,8 @@ export interface NeuronOutput {
  * (PLIF, carrying w's gradient), or ignored (IF). `v0` is the membrane before step 0
  * (default v_reset).
  */
-export function runNeuron(x: E.Tensor, k: E.Tensor, config: NeuronConfig, v0?: E.Tensor): NeuronOutput {
+export function runNeuron(x: E.Tensor, k: E.Tensor, config: NeuronConfig, options: RunOptions = {}): NeuronOutput {
+  const { v0, membrane: withMembrane = false } = options;
   const [spikes, membrane] = native.multistepNeuron(
     x.handle('neuron'),
     k.handle('neuron'),
@@ -92,8 +100,12 @@ export function runNeuron(x: E.Tensor, k: E.Tensor, config: NeuronConfig, v0?: E
     config.surrogate.alpha,
     config.vThreshold,
     config.vReset,
+    withMembrane,
   );
-  return { spikes: new E.Tensor(spikes), membrane: new E.Tensor(membrane) };
+  const membraneTensor = new E.Tensor(membrane);
+  if (withMembrane) return { spikes: new E.Tensor(spikes), membrane: membraneTensor };
+  membraneTensor.dispose();
+  return { spikes: new E.Tensor(spikes) };
 }
 
 /** A neuron layer: holds PLIF's w (or LIF's fixed k) and runs the fused recurrence. */
@@ -139,11 +151,11 @@ export class SpikingNeuron extends E.nn.Module {
     return this.run(x).spikes;
   }
 
-  /** Spikes and membrane; `v0` continues from an earlier state. */
-  run(x: E.Tensor, v0?: E.Tensor): NeuronOutput {
+  /** Spikes (and the membrane if asked); `options.v0` continues from an earlier state. */
+  run(x: E.Tensor, options: RunOptions = {}): NeuronOutput {
     const k = this.k(x.dtype);
     try {
-      return runNeuron(x, k, this.config, v0);
+      return runNeuron(x, k, this.config, options);
     } finally {
       k.dispose();
     }

@@ -29,6 +29,8 @@ export interface TrainSettings {
   validationFraction: number;
   /** Stop each epoch after this many batches (quick runs, tests); undefined = all. */
   maxBatchesPerEpoch?: number;
+  /** Evaluate on at most this many batches of the validation and test splits (quick runs, tests). */
+  maxEvalBatches?: number;
 }
 
 export const TRAIN_DEFAULTS: TrainSettings = {
@@ -108,12 +110,14 @@ export function evaluate(
   network: Network,
   loader: BatchLoader,
   device: E.Device,
+  options: { synops?: boolean; maxBatches?: number } = {},
 ): { accuracy: number; activity: ActivityTotals } {
   network.eval();
-  const counter = new ActivityCounter(network);
+  const counter = new ActivityCounter(network, options);
   let correct = 0;
   let seen = 0;
-  for (let b = 0; b < loader.batchesPerEpoch; b++) {
+  const batches = Math.min(loader.batchesPerEpoch, options.maxBatches ?? Infinity);
+  for (let b = 0; b < batches; b++) {
     correct += E.tidy(() =>
       E.noGrad(() => {
         const { x, y } = toTensors(loader.batch(0, b), device);
@@ -227,7 +231,11 @@ export async function train(
         samplesPerSecond: batch.labels.length / ((performance.now() - stepStart) / 1000),
       });
     }
-    const validationResult = evaluate(network, validationLoader, settings.device);
+    // Per epoch only accuracy and spikes: synaptic operations are counted on the test set.
+    const validationResult = evaluate(network, validationLoader, settings.device, {
+      synops: false,
+      maxBatches: settings.maxEvalBatches,
+    });
     const report: EpochReport = {
       epoch: epoch + 1,
       trainLoss: lossSum / Math.max(1, stepsPerEpoch),
@@ -250,11 +258,14 @@ export async function train(
     options.onEpoch?.(report);
   }
 
-  const test = evaluate(network, testLoader, settings.device);
+  const test = evaluate(network, testLoader, settings.device, { maxBatches: settings.maxEvalBatches });
   const last = state.history.at(-1);
   const metrics = {
     testAccuracy: test.accuracy,
-    validationAccuracy: last?.validationAccuracy ?? evaluate(network, validationLoader, settings.device).accuracy,
+    validationAccuracy:
+      last?.validationAccuracy ??
+      evaluate(network, validationLoader, settings.device, { synops: false, maxBatches: settings.maxEvalBatches })
+        .accuracy,
     spikesPerSample: { neurons: test.activity.spikes, withPooling: test.activity.spikesWithPooling },
     synopsPerSample: { ac: test.activity.synopsAc, mac: test.activity.synopsMac, dense: test.activity.synopsDense },
     activity: test.activity,

@@ -47,12 +47,12 @@ function runWith(
     const x = x0.clone().setRequiresGrad(true);
     const w = w0 ? w0.clone().setRequiresGrad(true) : null;
     const k = w ? w.sigmoid() : E.full([], config.kind === 'if' ? 1 : 1 / config.tau, { dtype: 'float64' });
-    const { spikes, membrane } = impl(x, k, config, v0);
+    const { spikes, membrane } = impl(x, k, config, { v0, membrane: true });
     // A loss that reaches every step through the spikes and, via the recurrence, the membrane.
     spikes.mul(upstream).sum().backward();
     return {
       spikes: spikes.toNumbers(),
-      membrane: membrane.toNumbers(),
+      membrane: membrane!.toNumbers(),
       gradX: x.grad!.toNumbers(),
       gradW: w ? w.grad!.toNumbers() : null,
     };
@@ -164,9 +164,11 @@ test('H(0) = 1: a membrane exactly at threshold fires', (t) => {
       ]),
       E.full([], 1),
       config,
+      { membrane: true },
     );
     t.deepEqual(spikes.toNumbers(), [1, 0, 0, 1]);
-    t.deepEqual(membrane.toNumbers(), [0, 0.25, 0, 0]);
+    t.deepEqual(membrane!.toNumbers(), [0, 0.25, 0, 0]);
+    t.is(runNeuron(E.zeros([2, 2]), E.full([], 1), config).membrane, undefined);
   });
 });
 
@@ -177,8 +179,8 @@ test('running T steps in two chunks from the carried membrane equals one run', (
     const x = E.rand([8, 2, 16]).mul(1.5);
     const k = E.full([], 1 / 2.5);
     const whole = runNeuron(x, k, config);
-    const first = runNeuron(x.narrow(0, 0, 3), k, config);
-    const rest = runNeuron(x.narrow(0, 3, 5), k, config, first.membrane.narrow(0, 2, 1).squeeze(0));
+    const first = runNeuron(x.narrow(0, 0, 3), k, config, { membrane: true });
+    const rest = runNeuron(x.narrow(0, 3, 5), k, config, { v0: first.membrane!.narrow(0, 2, 1).squeeze(0) });
     t.deepEqual(E.cat([first.spikes, rest.spikes]).toNumbers(), whole.spikes.toNumbers());
   });
 });
@@ -209,7 +211,7 @@ test('bad neuron inputs give clear errors', (t) => {
     t.throws(() => runNeuron(E.zeros([4, 2], { dtype: 'int64' }), E.full([], 0.5), config), {
       message: /input must be float32 or float64, got int64/,
     });
-    t.throws(() => runNeuron(E.zeros([4, 2]), E.full([], 0.5), config, E.zeros([3])), {
+    t.throws(() => runNeuron(E.zeros([4, 2]), E.full([], 0.5), config, { v0: E.zeros([3]) }), {
       message: /v0 must be one step's shape/,
     });
     t.throws(() => neuronConfig({ tau: 1 }), { message: /τ must be > 1/ });
