@@ -18,7 +18,7 @@ const HASH_FILE = path.join(OUT, '.content-hash');
 const INPUTS = ['src/ir', 'src/snn', 'src/data', 'src/train', 'native/src', 'scripts/make-fixtures.ts'];
 
 /** The recipe: small enough for ≤ 3 minutes on 2 cores, accurate enough to be a real model. */
-const SETTINGS: TrainSettings = { ...TRAIN_DEFAULTS, epochs: 1, batchSize: 48, maxBatchesPerEpoch: 100 };
+const SETTINGS: TrainSettings = { ...TRAIN_DEFAULTS, epochs: 2, batchSize: 48 };
 const ARCH = builtinArchitecture('autosnn', {
   width: 8,
   timesteps: 4,
