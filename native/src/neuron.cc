@@ -17,14 +17,24 @@ namespace {
 using torch::autograd::AutogradContext;
 using torch::autograd::variable_list;
 
-NeuronLayout layout_of(const at::Tensor& x, const at::Tensor& k) {
+// x is [T, N, C, …], or with `repeat` > 0 one step [N, C, …] that drives `repeat` steps.
+NeuronLayout layout_of(const at::Tensor& x, const at::Tensor& k, int64_t repeat) {
   NeuronLayout layout{};
-  layout.steps = x.size(0);
-  layout.neurons = layout.steps == 0 ? 0 : x.numel() / layout.steps;
+  const int64_t first_channel_dim = repeat > 0 ? 1 : 2;
+  layout.steps = repeat > 0 ? repeat : x.size(0);
+  layout.neurons = repeat > 0 ? x.numel() : (layout.steps == 0 ? 0 : x.numel() / layout.steps);
   layout.channels = k.numel();
   layout.inner = 1;
-  for (int64_t d = 3; d < x.dim(); ++d) layout.inner *= x.size(d);
+  for (int64_t d = first_channel_dim + 1; d < x.dim(); ++d) layout.inner *= x.size(d);
+  layout.x_step = repeat > 0 ? 0 : layout.neurons;
   return layout;
+}
+
+// [T, N, …] for an output when x is [T, N, …] or, repeated, [N, …].
+std::vector<int64_t> sequence_shape(const at::Tensor& x, int64_t repeat) {
+  std::vector<int64_t> shape = x.sizes().vec();
+  if (repeat > 0) shape.insert(shape.begin(), repeat);
+  return shape;
 }
 
 // The CPU works on blocks of neighbouring neurons with time as the outer loop, so each step
@@ -63,7 +73,8 @@ void forward_cpu(const at::Tensor& x, const at::Tensor& k, const at::Tensor& v0,
           const int64_t base = t * M + first;
           for (int64_t j = 0; j < n; ++j) {
             acc_t h, s;
-            forward_step<acc_t>(v[j], acc_t(xp[base + j]), acc_t(kk[j]), p, h, s);
+            forward_step<acc_t>(v[j], acc_t(xp[t * layout.x_step + first + j]), acc_t(kk[j]), p,
+                                h, s);
             sp[base + j] = scalar_t(s);
             hp[base + j] = scalar_t(h);
           }
@@ -92,22 +103,29 @@ void backward_cpu(const at::Tensor& grad_spikes, const at::Tensor& x, const at::
     at::parallel_for(0, blocks, 4, [&](int64_t b0, int64_t b1) {
       acc_t grad_v[kBlock];
       acc_t grad_k[kBlock];
+      acc_t grad_x_sum[kBlock];  // a repeated input's gradient: the sum over steps
       scalar_t kk[kBlock];
+      const bool repeated = layout.x_step == 0;
       for (int64_t b = b0; b < b1; ++b) {
         const int64_t first = b * kBlock;
         const int64_t n = std::min(kBlock, M - first);
         channel_ks(kp, first, n, layout, kk);
-        for (int64_t j = 0; j < n; ++j) grad_v[j] = grad_k[j] = acc_t(0);
+        for (int64_t j = 0; j < n; ++j) grad_v[j] = grad_k[j] = grad_x_sum[j] = acc_t(0);
         for (int64_t t = layout.steps - 1; t >= 0; --t) {
           const int64_t base = t * M + first;
+          const int64_t x_base = t * layout.x_step + first;
           for (int64_t j = 0; j < n; ++j) {
             const acc_t v_prev = t > 0 ? membrane_from_h<acc_t>(acc_t(hp[base - M + j]), p)
                                        : (vp ? acc_t(vp[first + j]) : acc_t(p.v_reset));
-            gx[base + j] = scalar_t(backward_step<acc_t>(acc_t(gp[base + j]), acc_t(hp[base + j]),
-                                                         acc_t(xp[base + j]), v_prev,
-                                                         acc_t(kk[j]), p, grad_v[j], grad_k[j]));
+            const acc_t g = backward_step<acc_t>(acc_t(gp[base + j]), acc_t(hp[base + j]),
+                                                 acc_t(xp[x_base + j]), v_prev, acc_t(kk[j]), p,
+                                                 grad_v[j], grad_k[j]);
+            if (repeated) grad_x_sum[j] += g;
+            else gx[base + j] = scalar_t(g);
           }
         }
+        if (repeated)
+          for (int64_t j = 0; j < n; ++j) gx[first + j] = scalar_t(grad_x_sum[j]);
         if (gk)
           for (int64_t j = 0; j < n; ++j) gk[first + j] = grad_k[j];
       }
@@ -143,21 +161,22 @@ NeuronParams params_from(AutogradContext* ctx) {
 }
 
 struct MultiStepNeuron : public torch::autograd::Function<MultiStepNeuron> {
-  // x [T, …], k (1 or C values), v0 (initial membrane [N, …] or undefined) → spikes, v_seq
+  // x [T, …] (or [N, …] repeated `repeat` times), k (1 or C values), v0 [N, …] → spikes, v_seq
   static variable_list forward(AutogradContext* ctx, at::Tensor x, at::Tensor k, at::Tensor v0,
                                int64_t kind, bool decay_input, int64_t reset, int64_t surrogate,
                                double alpha, double v_threshold, double v_reset,
-                               bool with_membrane) {
+                               bool with_membrane, int64_t repeat) {
     NeuronParams p{static_cast<NeuronKind>(kind), decay_input, static_cast<ResetMode>(reset),
                    static_cast<SurrogateKind>(surrogate), alpha, v_threshold, v_reset};
     x = x.contiguous();
     at::Tensor kc = k.detach().to(x.scalar_type()).contiguous();
     at::Tensor v0c = v0.defined() ? v0.detach().to(x.scalar_type()).contiguous() : at::Tensor();
-    const NeuronLayout layout = layout_of(x, kc);
-    at::Tensor spikes = at::empty_like(x);
-    at::Tensor h_seq = at::empty_like(x);
+    const NeuronLayout layout = layout_of(x, kc, repeat);
+    const auto shape = sequence_shape(x, repeat);
+    at::Tensor spikes = at::empty(shape, x.options());
+    at::Tensor h_seq = at::empty(shape, x.options());
     // The membrane is an output only when asked for: backward recomputes it from h.
-    at::Tensor v_seq = with_membrane ? at::empty_like(x) : at::Tensor();
+    at::Tensor v_seq = with_membrane ? at::empty(shape, x.options()) : at::Tensor();
     if (layout.neurons > 0 && layout.steps > 0) {
       if (x.is_cuda()) {
 #if defined(AUTOSNN_WITH_CUDA)
@@ -185,6 +204,7 @@ struct MultiStepNeuron : public torch::autograd::Function<MultiStepNeuron> {
     ctx->saved_data["v_reset"] = v_reset;
     ctx->saved_data["k_shape"] = k.sizes().vec();
     ctx->saved_data["k_dtype"] = static_cast<int64_t>(k.scalar_type());
+    ctx->saved_data["repeat"] = repeat;
     if (!with_membrane) v_seq = at::empty({0}, x.options());
     ctx->mark_non_differentiable({v_seq});
     return {spikes, v_seq};
@@ -197,9 +217,10 @@ struct MultiStepNeuron : public torch::autograd::Function<MultiStepNeuron> {
     const at::Tensor& v0 = saved[2];
     const at::Tensor& h_seq = saved[3];
     const NeuronParams p = params_from(ctx);
-    const NeuronLayout layout = layout_of(x, k);
-    at::Tensor grad_spikes =
-        grads[0].defined() ? grads[0].contiguous() : at::zeros_like(x);
+    const int64_t repeat = ctx->saved_data["repeat"].toInt();
+    const NeuronLayout layout = layout_of(x, k, repeat);
+    at::Tensor grad_spikes = grads[0].defined() ? grads[0].contiguous()
+                                                : at::zeros(sequence_shape(x, repeat), x.options());
     at::Tensor grad_x = at::empty_like(x);
     const bool want_k = ctx->needs_input_grad(1) && p.kind != NeuronKind::IF;
     const auto acc_type = x.scalar_type() == at::kDouble ? at::kDouble : at::kFloat;
@@ -237,8 +258,8 @@ struct MultiStepNeuron : public torch::autograd::Function<MultiStepNeuron> {
       }
       grad_k = grad_k.to(k_dtype);
     }
-    return {grad_x, grad_k, at::Tensor(), at::Tensor(), at::Tensor(), at::Tensor(),
-            at::Tensor(), at::Tensor(), at::Tensor(), at::Tensor(), at::Tensor()};
+    return {grad_x,      grad_k,      at::Tensor(), at::Tensor(), at::Tensor(), at::Tensor(),
+            at::Tensor(), at::Tensor(), at::Tensor(), at::Tensor(), at::Tensor(), at::Tensor()};
   }
 };
 
@@ -257,7 +278,8 @@ int64_t enum_arg(const Napi::CallbackInfo& info, size_t i, const char* name,
 
 // multistepNeuron(x [T, N, …], k, v0?, kind 'if'|'lif', decayInput, reset 'hard'|'soft',
 //                 surrogate 'arctan'|'sigmoid'|'rectangular', alpha, vThreshold, vReset,
-//                 withMembrane = true)
+//                 withMembrane = true, repeatSteps?)
+// With repeatSteps = T, x is one step [N, …] that drives all T steps (direct encoding).
 //   → [spikes [T, N, …], membrane after reset [T, N, …] (an empty tensor without withMembrane)]
 // k holds 1 value (per layer) or C values for x's dim 2 (per channel); for LIF k = 1/τ, for
 // PLIF k = sigmoid(w) computed by the caller so autograd carries it back to w.
@@ -274,32 +296,41 @@ Napi::Value multistep_neuron(const Napi::CallbackInfo& info) {
   double v_threshold = double_arg(info, 8, "vThreshold");
   double v_reset = double_arg(info, 9, "vReset");
   bool with_membrane = is_absent(info, 10) ? true : bool_arg(info, 10, "withMembrane");
+  int64_t repeat = is_absent(info, 11) ? 0 : int_arg(info, 11, "repeatSteps");
+  if (repeat < 0) throw ArgError("repeatSteps must be ≥ 1 (or absent)", true);
   if (!(alpha > 0) || !std::isfinite(alpha)) throw ArgError("alpha must be a finite number > 0", true);
   if (!std::isfinite(v_threshold) || !std::isfinite(v_reset))
     throw ArgError("vThreshold and vReset must be finite", true);
-  if (x.dim() < 2)
+  if (repeat == 0 && x.dim() < 2)
     throw ArgError("input must be [T, N, …] (at least 2 dims), got " + describe_tensor(x), true);
+  if (repeat > 0 && x.dim() < 1)
+    throw ArgError("a repeated input must be one step [N, …], got " + describe_tensor(x), true);
+  const int64_t channel_dim = repeat > 0 ? 1 : 2;
   if (x.scalar_type() != at::kFloat && x.scalar_type() != at::kDouble)
     throw ArgError(std::string("input must be float32 or float64, got ") +
                    dtype_name(x.scalar_type()));
   if (k.device() != x.device())
     throw ArgError("k must be on the input's device (" + device_name(x.device()) + ")");
-  if (k.numel() != 1 && (x.dim() < 3 || k.numel() != x.size(2)))
-    throw ArgError("k must hold 1 value (per layer) or one per channel of dim 2 (" +
-                       (x.dim() >= 3 ? std::to_string(x.size(2)) : std::string("none")) +
+  if (k.numel() != 1 && (x.dim() <= channel_dim || k.numel() != x.size(channel_dim)))
+    throw ArgError("k must hold 1 value (per layer) or one per channel of dim " +
+                       std::to_string(channel_dim) + " (" +
+                       (x.dim() > channel_dim ? std::to_string(x.size(channel_dim))
+                                              : std::string("none")) +
                        "), got " + describe_tensor(k),
                    true);
   if (v0) {
-    if (v0->sizes() != x.sizes().slice(1))
-      throw ArgError("v0 must be one step's shape " + describe_tensor(x[0]) + ", got " +
+    if (v0->sizes() != (repeat > 0 ? x.sizes() : x.sizes().slice(1)))
+      throw ArgError("v0 must be one step's shape " + describe_tensor(repeat > 0 ? x : x[0]) + ", got " +
                          describe_tensor(*v0),
                      true);
     if (v0->device() != x.device()) throw ArgError("v0 must be on the input's device");
   }
   // libtorch's custom functions take no undefined tensors: the default state is explicit.
-  at::Tensor v0_or_rest = v0 ? *v0 : at::full(x.sizes().slice(1), v_reset, x.options());
+  at::Tensor v0_or_rest =
+      v0 ? *v0 : at::full(repeat > 0 ? x.sizes() : x.sizes().slice(1), v_reset, x.options());
   auto out = MultiStepNeuron::apply(x, k, v0_or_rest, kind, decay_input, reset,
-                                    surrogate, alpha, v_threshold, v_reset, with_membrane);
+                                    surrogate, alpha, v_threshold, v_reset, with_membrane,
+                                    repeat);
   auto result = Napi::Array::New(env, 2);
   result.Set(0u, wrap(env, out[0]));
   result.Set(1u, wrap(env, out[1]));

@@ -48,6 +48,9 @@ struct NeuronLayout {
   int64_t neurons;   // M
   int64_t channels;  // C
   int64_t inner;     // elements per channel and sample
+  // M when x holds one input per step; 0 when one input [N, …] drives every step (a directly
+  // encoded image), so it is neither copied T times nor its gradient summed afterwards.
+  int64_t x_step;
 };
 
 AUTOSNN_HD int64_t channel_of(int64_t neuron, const NeuronLayout& layout) {
@@ -137,7 +140,7 @@ AUTOSNN_HD void neuron_forward_one(int64_t i, const scalar_t* x, const scalar_t*
   for (int64_t t = 0; t < layout.steps; ++t) {
     const int64_t at = t * layout.neurons + i;
     acc_t h, s;
-    forward_step<acc_t>(v, acc_t(x[at]), kk, p, h, s);
+    forward_step<acc_t>(v, acc_t(x[t * layout.x_step + i]), kk, p, h, s);
     spikes[at] = scalar_t(s);
     h_seq[at] = scalar_t(h);
     if (v_seq) v_seq[at] = scalar_t(v);
@@ -155,13 +158,18 @@ AUTOSNN_HD void neuron_backward_one(int64_t i, const scalar_t* grad_spikes, cons
   const acc_t kk = acc_t(k[channel_of(i, layout)]);
   acc_t grad_v = acc_t(0);
   acc_t grad_k = acc_t(0);
+  acc_t grad_x_sum = acc_t(0);  // a repeated input's gradient: the sum over steps
   for (int64_t t = layout.steps - 1; t >= 0; --t) {
     const int64_t at = t * layout.neurons + i;
     const acc_t v_prev = t > 0 ? membrane_from_h<acc_t>(acc_t(h_seq[at - layout.neurons]), p)
                                : (v0 ? acc_t(v0[i]) : acc_t(p.v_reset));
-    grad_x[at] = scalar_t(backward_step<acc_t>(acc_t(grad_spikes[at]), acc_t(h_seq[at]),
-                                               acc_t(x[at]), v_prev, kk, p, grad_v, grad_k));
+    const acc_t g = backward_step<acc_t>(acc_t(grad_spikes[at]), acc_t(h_seq[at]),
+                                         acc_t(x[t * layout.x_step + i]), v_prev, kk, p,
+                                         grad_v, grad_k);
+    if (layout.x_step == 0) grad_x_sum += g;
+    else grad_x[at] = scalar_t(g);
   }
+  if (layout.x_step == 0) grad_x[i] = scalar_t(grad_x_sum);
   if (grad_k_partial) grad_k_partial[i] = grad_k;
 }
 

@@ -169,6 +169,7 @@ export interface NativeEngine {
     vThreshold: number,
     vReset: number,
     withMembrane?: boolean,
+    repeatSteps?: number,
   ): [T, T];
 
   sgd(

@@ -171,9 +171,11 @@ export class Network extends E.nn.Module {
           node,
           module: layer,
           run: ([x], { timesteps, batch }) => {
-            const folded = overTime(x!, timesteps, batch);
-            const rest = folded.shape.slice(1);
-            const spikes = layer.forward(folded.reshape([timesteps, batch, ...rest]));
+            const rest = x!.tensor.shape.slice(1);
+            // A time-invariant input (a directly encoded image) is read at every step in place.
+            const { spikes } = x!.timeVarying
+              ? layer.run(x!.tensor.reshape([timesteps, batch, ...rest]))
+              : layer.run(x!.tensor, { repeat: timesteps });
             return { tensor: spikes.reshape([timesteps * batch, ...rest]), timeVarying: true };
           },
         };

@@ -43,6 +43,15 @@ export function runNeuronOpByOp(
   options: RunOptions = {},
 ): NeuronOutput {
   const { v0 } = options;
+  if (options.repeat !== undefined) {
+    // The reference spells the repetition out: T copies of the one input.
+    const repeated = E.tidy(() => x.unsqueeze(0).expand([options.repeat!, ...x.shape]));
+    try {
+      return runNeuronOpByOp(repeated, k, config, { v0 });
+    } finally {
+      repeated.dispose();
+    }
+  }
   return E.tidy(() => {
     const steps = x.size(0);
     // A per-channel k of shape [C] must broadcast over dim 1 of a step [N, C, …].

@@ -80,15 +80,21 @@ export interface RunOptions {
   v0?: E.Tensor;
   /** Also return the membrane sequence (costs one more [T, N, …] tensor). */
   membrane?: boolean;
+  /**
+   * x is one step [N, …] that drives this many steps (a directly encoded image): the kernel
+   * reads it at every step without a T-fold copy, and its gradient is the sum over steps.
+   */
+  repeat?: number;
 }
 
 /**
- * Runs the neuron over x [T, N, …] in one fused native call. `k` is 1/τ (LIF), sigmoid(w)
+ * Runs the neuron over x [T, N, …] (or x [N, …] repeated `options.repeat` times) in one fused
+ * native call. `k` is 1/τ (LIF), sigmoid(w)
  * (PLIF, carrying w's gradient), or ignored (IF). `v0` is the membrane before step 0
  * (default v_reset).
  */
 export function runNeuron(x: E.Tensor, k: E.Tensor, config: NeuronConfig, options: RunOptions = {}): NeuronOutput {
-  const { v0, membrane: withMembrane = false } = options;
+  const { v0, membrane: withMembrane = false, repeat } = options;
   const [spikes, membrane] = native.multistepNeuron(
     x.handle('neuron'),
     k.handle('neuron'),
@@ -101,6 +107,7 @@ export function runNeuron(x: E.Tensor, k: E.Tensor, config: NeuronConfig, option
     config.vThreshold,
     config.vReset,
     withMembrane,
+    repeat,
   );
   const membraneTensor = new E.Tensor(membrane);
   if (withMembrane) return { spikes: new E.Tensor(spikes), membrane: membraneTensor };

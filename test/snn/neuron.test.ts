@@ -218,3 +218,33 @@ test('bad neuron inputs give clear errors', (t) => {
     t.throws(() => neuronConfig({ kind: 'lif', perChannel: true }), { message: /perChannel applies to PLIF/ });
   });
 });
+
+for (const config of [
+  neuronConfig({ kind: 'plif' }),
+  neuronConfig({ kind: 'plif', perChannel: true, reset: 'soft' }),
+]) {
+  test(`a repeated input equals its T copies: spikes and gradients (${config.perChannel ? 'per-channel, soft' : 'per-layer, hard'})`, (t) => {
+    E.tidy(() => {
+      E.manualSeed(11);
+      const steps = 5;
+      const x0 = E.randn([3, 4, 6], { dtype: 'float64' }).mul(1.5);
+      const w0 = config.perChannel ? E.randn([4], { dtype: 'float64' }) : E.full([], 0.2, { dtype: 'float64' });
+      const upstream = E.randn([steps, 3, 4, 6], { dtype: 'float64' });
+      const run = (repeat: boolean) => {
+        const x = x0.clone().setRequiresGrad(true);
+        const w = w0.clone().setRequiresGrad(true);
+        const input = repeat ? x : x.unsqueeze(0).expand([steps, 3, 4, 6]);
+        const { spikes } = runNeuron(input, w.sigmoid(), config, repeat ? { repeat: steps } : {});
+        spikes.mul(upstream).sum().backward();
+        return { spikes: spikes.toNumbers(), gx: x.grad!.toNumbers(), gw: w.grad!.toNumbers() };
+      };
+      const repeated = run(true);
+      const copied = run(false);
+      t.deepEqual(repeated.spikes, copied.spikes);
+      t.true(maxRelativeError(repeated.gx, copied.gx) < 1e-12);
+      t.true(maxRelativeError(repeated.gw, copied.gw) < 1e-12);
+      const reference = runNeuronOpByOp(x0, w0.sigmoid(), config, { repeat: steps });
+      t.deepEqual(reference.spikes.toNumbers(), repeated.spikes);
+    });
+  });
+}
