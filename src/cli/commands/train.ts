@@ -40,6 +40,8 @@ export async function runTrain(options: TrainCommandOptions): Promise<number> {
   const dataset = getDataset(options.dataset);
   const arch = await resolveArchitecture(options, dataset.sampleShape, dataset.kind === 'events', dataset.classes);
   let progress: Progress | null = null;
+  // Spikes are counted on the validation split after each epoch (never while training).
+  let spikes = '';
   const result = await train(arch, dataset, options, options.out, {
     resume: options.resume,
     onStep: (r) => {
@@ -52,10 +54,11 @@ export async function runTrain(options: TrainCommandOptions): Promise<number> {
       }
       progress?.update(
         r.step + 1,
-        `loss ${r.loss.toFixed(4)}  acc ${(r.accuracy * 100).toFixed(1)}%  ${r.samplesPerSecond.toFixed(0)} samples/s`,
+        `loss ${r.loss.toFixed(4)}  acc ${(r.accuracy * 100).toFixed(1)}%${spikes}  ${r.samplesPerSecond.toFixed(0)} samples/s`,
       );
     },
     onEpoch: (r) => {
+      spikes = `  ${r.validationSpikesPerSample.toFixed(0)} spikes/sample (val)`;
       if (!options.json) {
         process.stderr.write(
           `epoch ${r.epoch}: train loss ${r.trainLoss.toFixed(4)}, train acc ${(r.trainAccuracy * 100).toFixed(2)}%, ` +
