@@ -7,6 +7,7 @@
  * top offset i and left offset j uniform in [0, 2·pad], the crop applied before the flip, padding
  * with 0 before normalising (a black border, as on the PIL image).
  */
+import type { EventStream } from './events.js';
 import type { Rng } from './random.js';
 
 export interface AugmentOptions {
@@ -113,4 +114,37 @@ export function normalizeInPlace(
     for (let i = ch * plane; i < (ch + 1) * plane; i++) data[i] = (data[i]! - m) / s;
   }
   return data;
+}
+
+/**
+ * The same transform on an event stream (event-aware crop and flip): every event moves by
+ * (dx, dy), then mirrors left-right if `flip`; events that leave the sensor are dropped, as
+ * the crop drops the pixels it cuts off. Timestamps and polarities are kept.
+ */
+export function augmentEvents(stream: EventStream, draw: AugmentDraw): EventStream {
+  const { width, height } = stream;
+  const keep: number[] = [];
+  for (let i = 0; i < stream.t.length; i++) {
+    const x = stream.x[i]! + draw.dx;
+    const y = stream.y[i]! + draw.dy;
+    if (x >= 0 && x < width && y >= 0 && y < height) keep.push(i);
+  }
+  const n = keep.length;
+  const out: EventStream = {
+    width,
+    height,
+    x: new Uint16Array(n),
+    y: new Uint16Array(n),
+    t: stream.t instanceof Float64Array ? new Float64Array(n) : new Uint32Array(n),
+    p: new Uint8Array(n),
+    durationUs: stream.durationUs,
+  };
+  keep.forEach((i, k) => {
+    const x = stream.x[i]! + draw.dx;
+    out.x[k] = draw.flip ? width - 1 - x : x;
+    out.y[k] = stream.y[i]! + draw.dy;
+    out.t[k] = stream.t[i]!;
+    out.p[k] = stream.p[i]!;
+  });
+  return out;
 }

@@ -11,7 +11,13 @@
  * All randomness (shuffles, augmentation, splits) comes from seeds through ./random.ts, keyed by
  * (seed, epoch, position), so any batch can be rebuilt alone and every run gives the same data.
  */
-import { applyAugmentation, drawAugmentation, normalizeInPlace, type AugmentOptions } from './augment.js';
+import {
+  applyAugmentation,
+  augmentEvents,
+  drawAugmentation,
+  normalizeInPlace,
+  type AugmentOptions,
+} from './augment.js';
 import { accumulateFrames, type EventStream, type FrameMode } from './events.js';
 import { createRng, deriveSeed, shuffleInPlace, type Rng } from './random.js';
 
@@ -54,6 +60,8 @@ export interface StaticDataset extends DatasetBase {
 
 export interface EventDataset extends DatasetBase {
   readonly kind: 'events';
+  /** What `augment: true` does: the event-aware crop (shift) and flip of `augmentEvents`. */
+  readonly augmentation: AugmentOptions;
   split(name: SplitName): Split<EventStream>;
 }
 
@@ -268,7 +276,12 @@ export class BatchLoader {
     if (channels !== 1 && channels !== 2) throw new RangeError(`BatchLoader: event data needs 1 or 2 channels`);
     const data = new Float32Array(T * n * size);
     for (let k = 0; k < n; k++) {
-      const stream = split.sample(indices[k]!);
+      let stream = split.sample(indices[k]!);
+      if (this.options.augment) {
+        // the same per-(epoch, position) stream as static data, so rebuilt batches match
+        const rng = createRng(deriveSeed(seed, AUGMENT_KEY, epoch, start + k));
+        stream = augmentEvents(stream, drawAugmentation(this.dataset.augmentation, rng));
+      }
       if (stream.width !== width || stream.height !== height) {
         throw new RangeError(
           `BatchLoader: sample is ${stream.width}×${stream.height}, dataset says ${width}×${height}`,

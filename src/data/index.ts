@@ -8,7 +8,7 @@ import { createMnist } from './mnist.js';
 import { createNmnistSim, type SaccadeParams } from './nmnist-sim.js';
 
 export interface DatasetOptions {
-  /** Static datasets: overrides of the dataset's augmentation settings. */
+  /** Overrides of the dataset's augmentation settings (crop padding, flip). */
   augmentation?: Partial<AugmentOptions>;
   /** nmnist-sim: overrides of the saccade simulation (NMNIST_SIM_DEFAULTS). */
   simulation?: Partial<SaccadeParams>;
@@ -16,7 +16,7 @@ export interface DatasetOptions {
 
 const REGISTRY: Readonly<Record<string, (options: DatasetOptions) => Dataset>> = {
   mnist: (options) => createMnist({ augmentation: options.augmentation }),
-  'nmnist-sim': (options) => createNmnistSim({ simulation: options.simulation }),
+  'nmnist-sim': (options) => createNmnistSim({ simulation: options.simulation, augmentation: options.augmentation }),
 };
 
 export const DATASET_NAMES: readonly string[] = Object.keys(REGISTRY);

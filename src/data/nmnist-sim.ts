@@ -25,6 +25,7 @@
  * Timestamps are integer µs, quantised to the simulation step. The same id always gives the same
  * events (seed derived from the digit's id; no Math.random; V8's Math.log is fdlibm everywhere).
  */
+import type { AugmentOptions } from './augment.js';
 import { checkIndex, type EventDataset } from './dataset.js';
 import { centerCrop, type EventStream } from './events.js';
 import { loadMnist, mnistImage, mnistSplitIds } from './mnist.js';
@@ -354,13 +355,17 @@ export function simulateMnistDigit(id: number, overrides: Partial<SaccadeParams>
   return simulateSaccades(mnistImage(id), deriveSeed(NMNIST_SIM_SEED, id), overrides);
 }
 
-export function createNmnistSim(options: { simulation?: Partial<SaccadeParams> } = {}): EventDataset {
+export function createNmnistSim(
+  options: { simulation?: Partial<SaccadeParams>; augmentation?: Partial<AugmentOptions> } = {},
+): EventDataset {
   const overrides = { ...options.simulation };
   return {
     name: 'nmnist-sim',
     kind: 'events',
     classes: 10,
     sampleShape: [2, NMNIST_SIM_CROP, NMNIST_SIM_CROP],
+    // Digits are not mirror-symmetric: shift only, as for mnist.
+    augmentation: { cropPadding: 4, flip: false, ...options.augmentation },
     split(name) {
       const ids = mnistSplitIds(name); // the same split as `mnist`
       const { labels } = loadMnist();

@@ -6,6 +6,7 @@
 import test from 'ava';
 import {
   applyAugmentation,
+  augmentEvents,
   augmentImage,
   drawAugmentation,
   flipHorizontal,
@@ -13,6 +14,7 @@ import {
   shiftImage,
 } from '../../src/data/augment.js';
 import { createMnist } from '../../src/data/mnist.js';
+import { eventsToFrames, type EventStream } from '../../src/data/events.js';
 import { createRng } from '../../src/data/random.js';
 
 const SHAPE = [1, 32, 32];
@@ -122,4 +124,35 @@ test('normalizeInPlace: per channel (x − mean) / std', (t) => {
   normalizeInPlace(data, [2, 2, 2], [2, 20], [0.5, 10]);
   t.deepEqual(Array.from(data), [-2, 0, 2, 4, -1, 0, 1, 2]);
   t.throws(() => normalizeInPlace(data, [2, 2, 2], [0], [1]), { instanceOf: RangeError });
+});
+
+test('event augmentation moves events as the image crop moves pixels, and drops what leaves', (t) => {
+  const stream: EventStream = {
+    width: 5,
+    height: 4,
+    x: Uint16Array.from([0, 4, 2, 1, 3]),
+    y: Uint16Array.from([0, 3, 1, 2, 0]),
+    t: Float64Array.from([0, 10, 20, 30, 40]),
+    p: Uint8Array.from([1, 0, 1, 1, 0]),
+    durationUs: 50,
+  };
+  const shifted = augmentEvents(stream, { dx: 2, dy: -1, flip: false });
+  // (0,0) → (2,−1) dropped; (4,3) → (6,2) dropped; the rest kept in order.
+  t.deepEqual(Array.from(shifted.x), [4, 3]);
+  t.deepEqual(Array.from(shifted.t), [20, 30]);
+  t.deepEqual(Array.from(shifted.y), [0, 1]);
+  t.deepEqual(Array.from(shifted.p), [1, 1]);
+  const flipped = augmentEvents(stream, { dx: 0, dy: 0, flip: true });
+  t.deepEqual(Array.from(flipped.x), [4, 0, 2, 3, 1]);
+  t.deepEqual(Array.from(flipped.t), Array.from(stream.t));
+
+  // Frames of the augmented stream = the image augmentation of the stream's frames.
+  for (const draw of [
+    { dx: 1, dy: 2, flip: false },
+    { dx: -2, dy: 1, flip: true },
+  ]) {
+    const shape = [2, 4, 5];
+    const expected = applyAugmentation(eventsToFrames(stream, 1, { mode: 'time' }), shape, draw);
+    t.deepEqual(Array.from(eventsToFrames(augmentEvents(stream, draw), 1, { mode: 'time' })), Array.from(expected));
+  }
 });
