@@ -102,11 +102,15 @@ export class BatchNorm2d extends Module {
   readonly bias: Tensor;
   readonly runningMean: Tensor;
   readonly runningVar: Tensor;
+  /** Weight of the current batch in the running statistics; null = cumulative average (see resetStatistics). */
+  momentum: number | null;
+  #batchesSeen = 0;
   constructor(
     readonly channels: number,
     readonly options: { momentum?: number; eps?: number; device?: Device } = {},
   ) {
     super();
+    this.momentum = options.momentum ?? 0.1;
     const device = options.device ?? 'cpu';
     this.weight = keep(ones([channels], { device }).setRequiresGrad(true));
     this.bias = keep(zeros([channels], { device }).setRequiresGrad(true));
@@ -120,15 +124,30 @@ export class BatchNorm2d extends Module {
     return [this.runningMean, this.runningVar];
   }
   forward(input: Tensor): Tensor {
+    // momentum null: the running statistics become the plain average over the batches seen
+    // since resetStatistics (PyTorch's momentum=None).
+    const momentum = this.momentum ?? 1 / (this.#batchesSeen + 1);
+    if (this.training) this.#batchesSeen++;
     return F.batchNorm(input, {
       weight: this.weight,
       bias: this.bias,
       runningMean: this.runningMean,
       runningVar: this.runningVar,
       training: this.training,
-      momentum: this.options.momentum ?? 0.1,
+      momentum,
       eps: this.options.eps ?? 1e-5,
     });
+  }
+
+  /** Zero mean, unit variance, and a fresh count for the cumulative average. */
+  resetStatistics(): void {
+    noGrad(() => {
+      using zero = this.runningMean.mul(0);
+      using one = zero.add(1);
+      this.runningMean.assign(zero);
+      this.runningVar.assign(one);
+    });
+    this.#batchesSeen = 0;
   }
 }
 

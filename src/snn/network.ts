@@ -280,6 +280,28 @@ export class Network extends E.nn.Module {
     return this;
   }
 
+  /**
+   * Re-estimates every batch norm's running statistics as the plain average over `batches`
+   * (inputs as `forward` takes them), without gradients and without touching the weights.
+   * Running averages collected while the weights moved under Adam lag behind the final
+   * weights; a few clean batches at the end fix that ("precise BN", Wu & Johnson 2021).
+   */
+  recalibrateBatchNorm(batches: Iterable<E.Tensor>): void {
+    const norms = this.#steps.flatMap((s) => (s.module instanceof E.nn.BatchNorm2d ? [s.module] : []));
+    const wasTraining = this.training;
+    for (const bn of norms) {
+      bn.resetStatistics();
+      bn.momentum = null;
+    }
+    this.train(true);
+    try {
+      for (const x of batches) E.tidy(() => E.noGrad(() => this.forward(x)));
+    } finally {
+      for (const bn of norms) bn.momentum = bn.options.momentum ?? 0.1;
+      this.train(wasTraining);
+    }
+  }
+
   /** Weight-file name → tensor, for saving (src/ir/model-files.ts) and export. */
   namedTensors(): ReadonlyMap<string, E.Tensor> {
     return this.#named;

@@ -3,7 +3,9 @@
  * "Retraining"): Adam 1e-3 without schedule by default (or SGD 0.9, weight decay 3e-4, steps at
  * 50% and 75%), MSE on output spike rates, augmentation on the training batches only, a
  * validation split kept apart from the test set and scored every epoch, a checkpoint written
- * atomically after every epoch, and `resume` continuing exactly from the last one.
+ * atomically after every epoch, and `resume` continuing exactly from the last one. Batch-norm
+ * statistics are re-estimated on clean training batches after each epoch (see
+ * Network.recalibrateBatchNorm), which does not change the training trajectory.
  */
 import { mkdir, readFile, writeFile, rename, access } from 'node:fs/promises';
 import path from 'node:path';
@@ -31,6 +33,11 @@ export interface TrainSettings {
   maxBatchesPerEpoch?: number;
   /** Evaluate on at most this many batches of the validation and test splits (quick runs, tests). */
   maxEvalBatches?: number;
+  /**
+   * After each epoch, re-estimate batch-norm statistics on this many clean (unaugmented)
+   * training batches before validating and checkpointing; 0 keeps the running averages.
+   */
+  batchNormRecalibration: number;
 }
 
 export const TRAIN_DEFAULTS: TrainSettings = {
@@ -42,6 +49,7 @@ export const TRAIN_DEFAULTS: TrainSettings = {
   seed: 2022,
   device: 'cpu',
   validationFraction: 0.1,
+  batchNormRecalibration: 20,
 };
 
 export interface StepReport {
@@ -198,6 +206,9 @@ export async function train(
   });
   const validationLoader = new BatchLoader(dataset, 'train', { ...common, indices: validation, shuffle: false });
   const testLoader = new BatchLoader(dataset, 'test', { ...common, shuffle: false });
+  // Clean training batches for re-estimating batch-norm statistics (never validation or test).
+  const calibrationLoader = new BatchLoader(dataset, 'train', { ...common, indices: training, augment: false });
+  const calibrationBatches = Math.min(settings.batchNormRecalibration, calibrationLoader.batchesPerEpoch);
   const stepsPerEpoch = Math.min(trainLoader.batchesPerEpoch, settings.maxBatchesPerEpoch ?? Infinity);
 
   network.train();
@@ -230,6 +241,21 @@ export async function train(
         accuracy: correct / seen,
         samplesPerSecond: batch.labels.length / ((performance.now() - stepStart) / 1000),
       });
+    }
+    if (calibrationBatches > 0) {
+      network.recalibrateBatchNorm(
+        (function* () {
+          for (let b = 0; b < calibrationBatches; b++) {
+            const { x, y } = toTensors(calibrationLoader.batch(epoch, b), settings.device);
+            y.dispose();
+            try {
+              yield x;
+            } finally {
+              x.dispose();
+            }
+          }
+        })(),
+      );
     }
     // Per epoch only accuracy and spikes: synaptic operations are counted on the test set.
     const validationResult = evaluate(network, validationLoader, settings.device, {

@@ -122,3 +122,23 @@ test('architecture JSON errors name the field', (t) => {
   });
   t.throws(() => builtinArchitecture('resnet50'), { message: /unknown built-in 'resnet50'/ });
 });
+
+test('recalibrateBatchNorm sets running statistics to the average over the given batches', (t) => {
+  E.manualSeed(6);
+  const network = new Network(compileArchitecture(builtinArchitecture('autosnn', { width: 2, timesteps: 2 })));
+  const named = network.namedTensors();
+  const batches = [E.keep(E.randn([4, 3, 32, 32])), E.keep(E.randn([4, 3, 32, 32]).add(0.5))];
+  network.recalibrateBatchNorm(batches);
+  t.true(network.training, 'the network is left in the mode it was in');
+  E.tidy(() => {
+    // The stem's batch norm sees the stem convolution of each (time-invariant) image batch.
+    const means = batches.map((x) =>
+      E.F.conv2d(x, named.get('stem.conv.weight')!, null, { padding: 1 }).mean([0, 2, 3]),
+    );
+    const expected = means[0]!.add(means[1]!).div(2).toNumbers();
+    const got = named.get('stem.bn.running_mean')!.toNumbers();
+    got.forEach((v, i) => t.true(Math.abs(v - expected[i]!) < 1e-5, `channel ${i}: ${v} vs ${expected[i]}`));
+  });
+  E.dispose(batches);
+  network.dispose();
+});
