@@ -111,17 +111,27 @@ void backward_cpu(const at::Tensor& grad_spikes, const at::Tensor& x, const at::
         const int64_t n = std::min(kBlock, M - first);
         channel_ks(kp, first, n, layout, kk);
         for (int64_t j = 0; j < n; ++j) grad_v[j] = grad_k[j] = grad_x_sum[j] = acc_t(0);
+        // v_{t−1} per neuron of the block: recomputed from h_{t−1}, or the initial state.
+        acc_t v_prev[kBlock];
         for (int64_t t = layout.steps - 1; t >= 0; --t) {
           const int64_t base = t * M + first;
           const int64_t x_base = t * layout.x_step + first;
-          for (int64_t j = 0; j < n; ++j) {
-            const acc_t v_prev = t > 0 ? membrane_from_h<acc_t>(acc_t(hp[base - M + j]), p)
-                                       : (vp ? acc_t(vp[first + j]) : acc_t(p.v_reset));
-            const acc_t g = backward_step<acc_t>(acc_t(gp[base + j]), acc_t(hp[base + j]),
-                                                 acc_t(xp[x_base + j]), v_prev, acc_t(kk[j]), p,
-                                                 grad_v[j], grad_k[j]);
-            if (repeated) grad_x_sum[j] += g;
-            else gx[base + j] = scalar_t(g);
+          if (t > 0) {
+            for (int64_t j = 0; j < n; ++j) v_prev[j] = membrane_from_h<acc_t>(acc_t(hp[base - M + j]), p);
+          } else {
+            for (int64_t j = 0; j < n; ++j) v_prev[j] = vp ? acc_t(vp[first + j]) : acc_t(p.v_reset);
+          }
+          // Branch-free inner loops (the repeated-input choice is made once per step).
+          if (repeated) {
+            for (int64_t j = 0; j < n; ++j)
+              grad_x_sum[j] += backward_step<acc_t>(acc_t(gp[base + j]), acc_t(hp[base + j]),
+                                                    acc_t(xp[x_base + j]), v_prev[j], acc_t(kk[j]),
+                                                    p, grad_v[j], grad_k[j]);
+          } else {
+            for (int64_t j = 0; j < n; ++j)
+              gx[base + j] = scalar_t(backward_step<acc_t>(acc_t(gp[base + j]), acc_t(hp[base + j]),
+                                                           acc_t(xp[x_base + j]), v_prev[j],
+                                                           acc_t(kk[j]), p, grad_v[j], grad_k[j]));
           }
         }
         if (repeated)

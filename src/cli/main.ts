@@ -32,6 +32,7 @@ train options:
   --loss mse|cross-entropy (default mse)           --seed N       (default 2022)
   --device D           cpu, cuda or cuda:N         --resume       continue from DIR/checkpoint
   --max-batches N      stop each epoch after N batches (quick runs)
+  --data-dir DIR       (not implemented yet: for the downloaded datasets of a later issue)
 
 train-tiny options:
   --steps N            training steps (default 300)
@@ -90,6 +91,7 @@ export async function main(argv: string[]): Promise<number> {
         loss: { type: 'string' },
         resume: { type: 'boolean', default: false },
         'max-batches': { type: 'string' },
+        'data-dir': { type: 'string' },
       },
     });
     if (values.version) {
@@ -128,6 +130,12 @@ export async function main(argv: string[]): Promise<number> {
         if (!values.arch) throw new UsageError('train needs --arch (a built-in name or a JSON file)');
         if (!values.dataset) throw new UsageError('train needs --dataset (mnist or nmnist-sim)');
         if (!values.out) throw new UsageError('train needs --out DIR');
+        if (values['data-dir'] !== undefined) {
+          throw new UsageError(
+            `--data-dir: not implemented yet: the built-in datasets (mnist, nmnist-sim) need none, and readers for ` +
+              `downloaded datasets (CIFAR, SVHN, N-MNIST, DVS128 Gesture, …) arrive with the real-datasets issue`,
+          );
+        }
         const optimizer = values.optimizer ?? TRAIN_DEFAULTS.optimizer;
         if (optimizer !== 'adam' && optimizer !== 'sgd')
           throw new UsageError(`--optimizer must be adam or sgd, got '${optimizer}'`);

@@ -45,3 +45,47 @@ test('bad options give one clear line and exit code 2', async (t) => {
   const flag = await t.throwsAsync(run(BIN, ['info', '--bogus']));
   t.regex((flag as unknown as { stderr: string }).stderr, /Unknown option '--bogus'/);
 });
+
+test('autosnn train: missing options and the unimplemented --data-dir are explained', async (t) => {
+  const missing = await t.throwsAsync(run(BIN, ['train', '--dataset', 'mnist', '--out', '/tmp/x']));
+  t.regex((missing as unknown as { stderr: string }).stderr, /train needs --arch/);
+  const dataDir = await t.throwsAsync(
+    run(BIN, ['train', '--arch', 'autosnn', '--dataset', 'mnist', '--out', '/tmp/x', '--data-dir', '/data']),
+  );
+  t.regex((dataDir as unknown as { stderr: string }).stderr, /--data-dir: not implemented yet/);
+  const unknown = await t.throwsAsync(
+    run(BIN, ['train', '--arch', 'autosnn', '--dataset', 'cifar10', '--out', '/tmp/x']),
+  );
+  t.regex((unknown as unknown as { stderr: string }).stderr, /unknown dataset 'cifar10' \(known: mnist, nmnist-sim\)/);
+});
+
+test('autosnn train --json on a few batches writes a model and prints one summary', async (t) => {
+  const out = `/tmp/autosnn-cli-train-${process.pid}`;
+  const { stdout } = await run(BIN, [
+    'train',
+    '--arch',
+    'autosnn-l24',
+    '--dataset',
+    'mnist',
+    '--width',
+    '2',
+    '--T',
+    '2',
+    '--epochs',
+    '1',
+    '--batch',
+    '8',
+    '--max-batches',
+    '2',
+    '--out',
+    out,
+    '--json',
+  ]);
+  const lines = stdout.trim().split('\n');
+  const summary = JSON.parse(lines[lines.length - 1]!) as { testAccuracy: number; epochs: number; out: string };
+  t.is(summary.epochs, 1);
+  t.is(summary.out, out);
+  t.true(summary.testAccuracy >= 0 && summary.testAccuracy <= 1);
+  const { rm } = await import('node:fs/promises');
+  await rm(out, { recursive: true, force: true });
+});
