@@ -4,6 +4,7 @@
 namespace autosnn {
 
 Napi::Object init(Napi::Env env, Napi::Object exports) {
+  install_cpu_cache();
   register_core(env, exports);
   register_creation(env, exports);
   register_elementwise(env, exports);
@@ -13,6 +14,7 @@ Napi::Object init(Napi::Env env, Napi::Object exports) {
   register_autograd(env, exports);
   register_optim(env, exports);
   register_neuron(env, exports);
+  register_cpu_cache(env, exports);
   return exports;
 }
 

@@ -92,5 +92,10 @@ void register_nn(Napi::Env env, Napi::Object exports);
 void register_autograd(Napi::Env env, Napi::Object exports);
 void register_optim(Napi::Env env, Napi::Object exports);
 void register_neuron(Napi::Env env, Napi::Object exports);
+void register_cpu_cache(Napi::Env env, Napi::Object exports);
+
+// The caching CPU allocator (cpu_cache.cc): installed once at load, emptied on demand.
+void install_cpu_cache();
+void empty_cpu_cache();
 
 }  // namespace autosnn

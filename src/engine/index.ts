@@ -16,6 +16,8 @@ export { noGrad, isGradEnabled } from './autograd.js';
 export { tidy, keep, dispose, scopeDepth } from './scope.js';
 export {
   memory,
+  cachedBytes,
+  emptyCache,
   setThreads,
   threads,
   manualSeed,

@@ -53,6 +53,8 @@ export interface NativeEngine {
   manualSeed(seed: number): void;
   cudaDeviceCount(): number;
   buildInfo(): BuildInfo;
+  cpuCachedBytes(): number;
+  emptyCache(): void;
 
   zeros(shape: Ints, dtype?: Opt<string>, device?: Opt<string>): T;
   ones(shape: Ints, dtype?: Opt<string>, device?: Opt<string>): T;

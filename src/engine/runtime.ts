@@ -12,6 +12,19 @@ export function memory(): MemoryReport {
   return native.memory();
 }
 
+/**
+ * Bytes of freed large CPU blocks the engine keeps for reuse (its caching allocator: fresh
+ * large blocks cost a page fault per 4 KiB). AUTOSNN_CPU_CACHE=0 at start turns it off.
+ */
+export function cachedBytes(): number {
+  return native.cpuCachedBytes();
+}
+
+/** Returns the cached blocks to the operating system. */
+export function emptyCache(): void {
+  native.emptyCache();
+}
+
 /** Intra-op threads libtorch uses (oneDNN/OpenMP). */
 export function setThreads(threads: number): void {
   native.setNumThreads(threads);

@@ -109,3 +109,18 @@ test('a 10,000-step training loop keeps live tensors and bytes flat', (t) => {
   model.dispose();
   E.dispose([x, y]);
 });
+
+test('large CPU blocks are cached for reuse and emptyCache gives them back', (t) => {
+  E.emptyCache();
+  t.is(E.cachedBytes(), 0);
+  const big = E.zeros([4, 1024, 1024]); // 16 MiB
+  t.is(E.cachedBytes(), 0);
+  big.dispose();
+  t.is(E.cachedBytes(), 16 << 20);
+  const again = E.ones([4, 1024, 1024]); // same size: takes the cached block
+  t.is(E.cachedBytes(), 0);
+  t.is(again.sum().item(), 4 * 1024 * 1024);
+  again.dispose();
+  E.emptyCache();
+  t.is(E.cachedBytes(), 0);
+});
