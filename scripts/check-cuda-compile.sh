@@ -36,7 +36,7 @@ if ((${#kernels[@]} > 0)); then
   nvcc=${NVCC:-$(command -v nvcc || echo "$cuda_home/bin/nvcc")}
   for kernel in "${kernels[@]}"; do
     # The kernels include no libtorch headers (native/src/neuron_math.h is plain C++).
-    "$nvcc" -std=c++17 -c -o /dev/null --generate-code arch=compute_80,code=sm_80 \
+    "$nvcc" -std=c++17 --fmad=false -c -o /dev/null --generate-code arch=compute_80,code=sm_80 \
       --generate-code arch=compute_90,code=sm_90 -Inative/src "$kernel"
   done
   echo "check-cuda-compile: ${#kernels[@]} CUDA kernel file(s) compile for sm_80 and sm_90"
