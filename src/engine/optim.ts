@@ -86,37 +86,29 @@ export class SGD extends Optimizer {
   }
 }
 
+/** The native arguments of Adam and AdamW, defaults filled in (they differ only in decay's default). */
+function adamArguments(params: readonly Tensor[], options: AdamOptions, defaultWeightDecay: number) {
+  const [beta1, beta2] = options.betas ?? [0.9, 0.999];
+  return [
+    handles(params),
+    options.lr,
+    beta1,
+    beta2,
+    options.eps ?? 1e-8,
+    options.weightDecay ?? defaultWeightDecay,
+    options.amsgrad ?? false,
+  ] as const;
+}
+
 export class Adam extends Optimizer {
   constructor(params: readonly Tensor[], options: AdamOptions) {
-    const [beta1, beta2] = options.betas ?? [0.9, 0.999];
-    super(
-      native.adam(
-        handles(params),
-        options.lr,
-        beta1,
-        beta2,
-        options.eps ?? 1e-8,
-        options.weightDecay ?? 0,
-        options.amsgrad ?? false,
-      ),
-    );
+    super(native.adam(...adamArguments(params, options, 0)));
   }
 }
 
 /** Adam with decoupled weight decay (Loshchilov & Hutter); default decay 0.01 as PyTorch. */
 export class AdamW extends Optimizer {
   constructor(params: readonly Tensor[], options: AdamOptions) {
-    const [beta1, beta2] = options.betas ?? [0.9, 0.999];
-    super(
-      native.adamw(
-        handles(params),
-        options.lr,
-        beta1,
-        beta2,
-        options.eps ?? 1e-8,
-        options.weightDecay ?? 0.01,
-        options.amsgrad ?? false,
-      ),
-    );
+    super(native.adamw(...adamArguments(params, options, 0.01)));
   }
 }
