@@ -3,10 +3,8 @@
  * forward+backward on [64, 64, 32, 32], and a small conv-BN-ReLU training step — each against
  * PyTorch running the identical computation in Python on the same libtorch, same threads.
  */
-import { spawnSync } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
-import path from 'node:path';
 import * as E from '../src/engine/index.js';
+import { runPythonReference } from './python-reference.js';
 import { medianSeconds, printTable, type Row } from './timing.js';
 
 interface Reference {
@@ -15,28 +13,6 @@ interface Reference {
   add4_us: number;
   conv_fwd_bwd_ms: number;
   net_step_ms: number;
-}
-
-const PYTHONS = ['python3', '/usr/bin/python3'];
-
-/** Runs the Python reference with the first interpreter that has torch; null + why otherwise. */
-function runReference(threads: number, repeats: number): { result: Reference | null; why: string } {
-  const script = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'bench', 'reference_engine.py');
-  const reasons: string[] = [];
-  for (const python of PYTHONS) {
-    const probe = spawnSync(python, ['-c', 'import torch'], { encoding: 'utf8' });
-    if (probe.status !== 0) {
-      reasons.push(`${python}: ${(probe.stderr || probe.error?.message || 'failed').trim().split('\n').pop()}`);
-      continue;
-    }
-    const run = spawnSync(python, [script, String(threads), String(repeats)], { encoding: 'utf8' });
-    if (run.status !== 0) {
-      reasons.push(`${python} ${script}: ${run.stderr.trim()}`);
-      continue;
-    }
-    return { result: JSON.parse(run.stdout.trim().split('\n').pop()!) as Reference, why: '' };
-  }
-  return { result: null, why: `no PyTorch for Python (${reasons.join('; ')}); install it with \`make setup-bench\`` };
 }
 
 function perOpOverhead(repeats: number): number {
@@ -120,7 +96,7 @@ export interface EngineBenchResult {
 export function benchEngine(options: { repeats: number }): EngineBenchResult {
   const threads = E.threads();
   // The reference runs first, then this engine: neither warms caches for the other.
-  const { result: reference, why } = runReference(threads, options.repeats);
+  const { result: reference, why } = runPythonReference<Reference>('reference_engine.py', [threads, options.repeats]);
   const add4 = perOpOverhead(options.repeats);
   const conv = convForwardBackward(options.repeats);
   const net = networkStep(options.repeats);

@@ -5,9 +5,7 @@
 import * as E from '../src/engine/index.js';
 import { neuronConfig, runNeuron, plifWeightForTau } from '../src/snn/neuron.js';
 import { runNeuronOpByOp } from '../src/snn/neuron-opbyop.js';
-import { spawnSync } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
-import path from 'node:path';
+import { runPythonReference } from './python-reference.js';
 import { medianSeconds, printTable, type Row } from './timing.js';
 import { builtinArchitecture } from '../src/snn/architecture.js';
 import { compileArchitecture } from '../src/ir/compile.js';
@@ -39,18 +37,6 @@ export interface SnnBenchResult {
   referenceUnavailable?: string;
   /** This engine ÷ PyTorch eager. */
   autosnn_ratio: number | null;
-}
-
-/** The same step in PyTorch (bench/reference_snn.py), with the first Python that has torch. */
-function runReference(threads: number, repeats: number): { result: SnnBenchResult['reference']; why: string } {
-  const script = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'bench', 'reference_snn.py');
-  const reasons: string[] = [];
-  for (const python of ['python3', '/usr/bin/python3']) {
-    const run = spawnSync(python, [script, String(threads), String(repeats)], { encoding: 'utf8' });
-    if (run.status === 0) return { result: JSON.parse(run.stdout.trim().split('\n').pop()!), why: '' };
-    reasons.push(`${python}: ${(run.stderr || run.error?.message || 'failed').trim().split('\n').pop()}`);
-  }
-  return { result: null, why: `no PyTorch for Python (${reasons.join('; ')}); install it with \`make setup-bench\`` };
 }
 
 /** One training step of the paper's network: forward, MSE on rates, backward, Adam. */
@@ -89,7 +75,10 @@ export function benchSnn(options: { repeats: number }): SnnBenchResult {
   const opByOp = medianSeconds(() => plifStep(runNeuronOpByOp, x, w, upstream), 1, 2, repeats) * 1e3;
   E.dispose([x, w, upstream]);
   const stepRepeats = Math.max(2, Math.min(options.repeats, 5));
-  const { result: reference, why } = runReference(E.threads(), stepRepeats);
+  const { result: reference, why } = runPythonReference<NonNullable<SnnBenchResult['reference']>>('reference_snn.py', [
+    E.threads(),
+    stepRepeats,
+  ]);
   const step = autosnnStep(stepRepeats);
   const rows: Row[] = [
     { name: `PLIF fwd+bwd [${SHAPE.join(', ')}], fused`, value: fused, unit: 'ms', goal: '' },
