@@ -15,6 +15,8 @@ Napi::Object init(Napi::Env env, Napi::Object exports) {
   register_optim(env, exports);
   register_neuron(env, exports);
   register_cpu_cache(env, exports);
+  register_amp(env, exports);
+  register_cuda(env, exports);
   return exports;
 }
 

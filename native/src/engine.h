@@ -93,6 +93,8 @@ void register_autograd(Napi::Env env, Napi::Object exports);
 void register_optim(Napi::Env env, Napi::Object exports);
 void register_neuron(Napi::Env env, Napi::Object exports);
 void register_cpu_cache(Napi::Env env, Napi::Object exports);
+void register_amp(Napi::Env env, Napi::Object exports);
+void register_cuda(Napi::Env env, Napi::Object exports);
 
 // The caching CPU allocator (cpu_cache.cc): installed once at load, emptied on demand.
 void install_cpu_cache();

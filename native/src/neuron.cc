@@ -143,12 +143,21 @@ void backward_cpu(const at::Tensor& grad_spikes, const at::Tensor& x, const at::
   });
 }
 
+// float16 and bfloat16 are computed in float32 (the arithmetic type); float64 in float64.
+bool is_reduced(at::ScalarType t) { return t == at::kHalf || t == at::kBFloat16; }
+at::ScalarType arithmetic_type(at::ScalarType t) { return t == at::kDouble ? at::kDouble : at::kFloat; }
+
 #if defined(AUTOSNN_WITH_CUDA)
-int cuda_dtype(const at::Tensor& x) {
-  if (x.scalar_type() == at::kFloat) return 0;
-  if (x.scalar_type() == at::kDouble) return 1;
-  throw ArgError(std::string("the CUDA neuron kernel takes float32 or float64, got ") +
-                 dtype_name(x.scalar_type()));
+KernelDtype kernel_dtype(const at::Tensor& x) {
+  switch (x.scalar_type()) {
+    case at::kFloat: return KernelDtype::Float32;
+    case at::kDouble: return KernelDtype::Float64;
+    case at::kHalf: return KernelDtype::Float16;
+    case at::kBFloat16: return KernelDtype::BFloat16;
+    default:
+      throw ArgError(std::string("the CUDA neuron kernel takes float32, float64, float16 or bfloat16, got ") +
+                     dtype_name(x.scalar_type()));
+  }
 }
 
 void check_cuda(int status, const char* what) {
@@ -179,19 +188,21 @@ struct MultiStepNeuron : public torch::autograd::Function<MultiStepNeuron> {
     NeuronParams p{static_cast<NeuronKind>(kind), decay_input, static_cast<ResetMode>(reset),
                    static_cast<SurrogateKind>(surrogate), alpha, v_threshold, v_reset};
     x = x.contiguous();
-    at::Tensor kc = k.detach().to(x.scalar_type()).contiguous();
-    at::Tensor v0c = v0.defined() ? v0.detach().to(x.scalar_type()).contiguous() : at::Tensor();
+    const auto acc_type = arithmetic_type(x.scalar_type());
+    at::Tensor kc = k.detach().to(acc_type).contiguous();
+    at::Tensor v0c = v0.defined() ? v0.detach().to(acc_type).contiguous() : at::Tensor();
     const NeuronLayout layout = layout_of(x, kc, repeat);
     const auto shape = sequence_shape(x, repeat);
     at::Tensor spikes = at::empty(shape, x.options());
-    at::Tensor h_seq = at::empty(shape, x.options());
+    // h is saved in the arithmetic type: backward fires again from exactly the forward's h.
+    at::Tensor h_seq = at::empty(shape, x.options().dtype(acc_type));
     // The membrane is an output only when asked for: backward recomputes it from h.
     at::Tensor v_seq = with_membrane ? at::empty(shape, x.options()) : at::Tensor();
     if (layout.neurons > 0 && layout.steps > 0) {
       if (x.is_cuda()) {
 #if defined(AUTOSNN_WITH_CUDA)
         c10::cuda::CUDAGuard guard(x.device());
-        check_cuda(neuron_forward_cuda(cuda_dtype(x), x.data_ptr(), kc.data_ptr(),
+        check_cuda(neuron_forward_cuda(kernel_dtype(x), x.data_ptr(), kc.data_ptr(),
                                        v0c.defined() ? v0c.data_ptr() : nullptr,
                                        spikes.data_ptr(), h_seq.data_ptr(),
                                        with_membrane ? v_seq.data_ptr() : nullptr,
@@ -200,6 +211,13 @@ struct MultiStepNeuron : public torch::autograd::Function<MultiStepNeuron> {
 #else
         throw std::runtime_error("CUDA tensor given to an addon built without CUDA");
 #endif
+      } else if (is_reduced(x.scalar_type())) {
+        // The CPU loops are float32/float64: a narrow input is widened, and the results narrowed.
+        at::Tensor spikes_wide = at::empty(shape, x.options().dtype(acc_type));
+        at::Tensor v_wide = with_membrane ? at::empty(shape, x.options().dtype(acc_type)) : at::Tensor();
+        forward_cpu(x.to(acc_type), kc, v0c, spikes_wide, h_seq, v_wide, layout, p);
+        spikes.copy_(spikes_wide);
+        if (with_membrane) v_seq.copy_(v_wide);
       } else {
         forward_cpu(x, kc, v0c, spikes, h_seq, v_seq, layout, p);
       }
@@ -229,11 +247,11 @@ struct MultiStepNeuron : public torch::autograd::Function<MultiStepNeuron> {
     const NeuronParams p = params_from(ctx);
     const int64_t repeat = ctx->saved_data["repeat"].toInt();
     const NeuronLayout layout = layout_of(x, k, repeat);
-    at::Tensor grad_spikes = grads[0].defined() ? grads[0].contiguous()
+    at::Tensor grad_spikes = grads[0].defined() ? grads[0].to(x.scalar_type()).contiguous()
                                                 : at::zeros(sequence_shape(x, repeat), x.options());
     at::Tensor grad_x = at::empty_like(x);
     const bool want_k = ctx->needs_input_grad(1) && p.kind != NeuronKind::IF;
-    const auto acc_type = x.scalar_type() == at::kDouble ? at::kDouble : at::kFloat;
+    const auto acc_type = arithmetic_type(x.scalar_type());
     at::Tensor grad_k_partial =
         want_k ? at::empty({layout.neurons}, x.options().dtype(acc_type)) : at::Tensor();
     if (layout.neurons > 0 && layout.steps > 0) {
@@ -241,12 +259,17 @@ struct MultiStepNeuron : public torch::autograd::Function<MultiStepNeuron> {
 #if defined(AUTOSNN_WITH_CUDA)
         c10::cuda::CUDAGuard guard(x.device());
         check_cuda(neuron_backward_cuda(
-                       cuda_dtype(x), grad_spikes.data_ptr(), x.data_ptr(), k.data_ptr(),
+                       kernel_dtype(x), grad_spikes.data_ptr(), x.data_ptr(), k.data_ptr(),
                        v0.defined() ? v0.data_ptr() : nullptr, h_seq.data_ptr(), grad_x.data_ptr(),
                        want_k ? grad_k_partial.data_ptr() : nullptr, layout, p,
                        c10::cuda::getCurrentCUDAStream().stream()),
                    "neuron backward kernel");
 #endif
+      } else if (is_reduced(x.scalar_type())) {
+        at::Tensor grad_x_wide = at::empty(x.sizes(), x.options().dtype(acc_type));
+        backward_cpu(grad_spikes.to(acc_type), x.to(acc_type), k, v0, h_seq, grad_x_wide,
+                     grad_k_partial, layout, p);
+        grad_x.copy_(grad_x_wide);
       } else {
         backward_cpu(grad_spikes, x, k, v0, h_seq, grad_x, grad_k_partial, layout, p);
       }
@@ -316,8 +339,9 @@ Napi::Value multistep_neuron(const Napi::CallbackInfo& info) {
   if (repeat > 0 && x.dim() < 1)
     throw ArgError("a repeated input must be one step [N, …], got " + describe_tensor(x), true);
   const int64_t channel_dim = repeat > 0 ? 1 : 2;
-  if (x.scalar_type() != at::kFloat && x.scalar_type() != at::kDouble)
-    throw ArgError(std::string("input must be float32 or float64, got ") +
+  const auto dtype = x.scalar_type();
+  if (dtype != at::kFloat && dtype != at::kDouble && !is_reduced(dtype))
+    throw ArgError(std::string("input must be float32, float64, float16 or bfloat16, got ") +
                    dtype_name(x.scalar_type()));
   if (k.device() != x.device())
     throw ArgError("k must be on the input's device (" + device_name(x.device()) + ")");

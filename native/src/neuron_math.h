@@ -30,6 +30,8 @@ namespace autosnn {
 enum class NeuronKind : int32_t { IF = 0, LIF = 1 };
 enum class ResetMode : int32_t { Hard = 0, Soft = 1 };
 enum class SurrogateKind : int32_t { Arctan = 0, Sigmoid = 1, Rectangular = 2 };
+// The input's dtype as the CUDA launchers see it (they include no libtorch header).
+enum class KernelDtype : int32_t { Float32 = 0, Float64 = 1, Float16 = 2, BFloat16 = 3 };
 
 struct NeuronParams {
   NeuronKind kind;
@@ -128,58 +130,60 @@ AUTOSNN_HD acc_t backward_step(acc_t grad_s, acc_t h, acc_t x, acc_t v_prev, acc
   return p.decay_input ? grad_h * k : grad_h;
 }
 
-// One neuron's forward pass over all T steps (the CUDA kernel's unit of work). v_seq may be
-// null when the caller does not want the membrane.
-template <typename scalar_t, typename acc_t>
-AUTOSNN_HD void neuron_forward_one(int64_t i, const scalar_t* x, const scalar_t* k,
-                                   const scalar_t* v0, scalar_t* spikes, scalar_t* h_seq,
-                                   scalar_t* v_seq, const NeuronLayout& layout,
-                                   const NeuronParams& p) {
-  const acc_t kk = acc_t(k[channel_of(i, layout)]);
-  acc_t v = v0 ? acc_t(v0[i]) : acc_t(p.v_reset);
+// One neuron's forward pass over all T steps (the CUDA kernel's unit of work). io_t is the
+// tensors' dtype (x, spikes, the membrane); acc_t the arithmetic's, which k, v0 and the saved
+// h are kept in: float for float16/bfloat16 inputs, so backward recomputes each spike from
+// the very h the forward pass compared with the threshold. v_seq may be null.
+template <typename io_t, typename acc_t>
+AUTOSNN_HD void neuron_forward_one(int64_t i, const io_t* x, const acc_t* k, const acc_t* v0,
+                                   io_t* spikes, acc_t* h_seq, io_t* v_seq,
+                                   const NeuronLayout& layout, const NeuronParams& p) {
+  const acc_t kk = k[channel_of(i, layout)];
+  acc_t v = v0 ? v0[i] : acc_t(p.v_reset);
   for (int64_t t = 0; t < layout.steps; ++t) {
     const int64_t at = t * layout.neurons + i;
     acc_t h, s;
-    forward_step<acc_t>(v, acc_t(x[t * layout.x_step + i]), kk, p, h, s);
-    spikes[at] = scalar_t(s);
-    h_seq[at] = scalar_t(h);
-    if (v_seq) v_seq[at] = scalar_t(v);
+    forward_step<acc_t>(v, static_cast<acc_t>(x[t * layout.x_step + i]), kk, p, h, s);
+    spikes[at] = static_cast<io_t>(s);
+    h_seq[at] = h;
+    if (v_seq) v_seq[at] = static_cast<io_t>(v);
   }
 }
 
 // One neuron's backward pass, in reverse over T. grad_k_partial[i] receives this neuron's
 // Σ_t ∂L/∂h_t·∂h_t/∂k (the caller sums neurons into k's shape).
-template <typename scalar_t, typename acc_t>
-AUTOSNN_HD void neuron_backward_one(int64_t i, const scalar_t* grad_spikes, const scalar_t* x,
-                                    const scalar_t* k, const scalar_t* v0,
-                                    const scalar_t* h_seq, scalar_t* grad_x,
-                                    acc_t* grad_k_partial, const NeuronLayout& layout,
-                                    const NeuronParams& p) {
-  const acc_t kk = acc_t(k[channel_of(i, layout)]);
+template <typename io_t, typename acc_t>
+AUTOSNN_HD void neuron_backward_one(int64_t i, const io_t* grad_spikes, const io_t* x,
+                                    const acc_t* k, const acc_t* v0, const acc_t* h_seq,
+                                    io_t* grad_x, acc_t* grad_k_partial,
+                                    const NeuronLayout& layout, const NeuronParams& p) {
+  const acc_t kk = k[channel_of(i, layout)];
   acc_t grad_v = acc_t(0);
   acc_t grad_k = acc_t(0);
   acc_t grad_x_sum = acc_t(0);  // a repeated input's gradient: the sum over steps
   for (int64_t t = layout.steps - 1; t >= 0; --t) {
     const int64_t at = t * layout.neurons + i;
-    const acc_t v_prev = t > 0 ? membrane_from_h<acc_t>(acc_t(h_seq[at - layout.neurons]), p)
-                               : (v0 ? acc_t(v0[i]) : acc_t(p.v_reset));
-    const acc_t g = backward_step<acc_t>(acc_t(grad_spikes[at]), acc_t(h_seq[at]),
-                                         acc_t(x[t * layout.x_step + i]), v_prev, kk, p,
-                                         grad_v, grad_k);
+    const acc_t v_prev = t > 0 ? membrane_from_h<acc_t>(h_seq[at - layout.neurons], p)
+                               : (v0 ? v0[i] : acc_t(p.v_reset));
+    const acc_t g = backward_step<acc_t>(static_cast<acc_t>(grad_spikes[at]), h_seq[at],
+                                         static_cast<acc_t>(x[t * layout.x_step + i]), v_prev,
+                                         kk, p, grad_v, grad_k);
     if (layout.x_step == 0) grad_x_sum += g;
-    else grad_x[at] = scalar_t(g);
+    else grad_x[at] = static_cast<io_t>(g);
   }
-  if (layout.x_step == 0) grad_x[i] = scalar_t(grad_x_sum);
+  if (layout.x_step == 0) grad_x[i] = static_cast<io_t>(grad_x_sum);
   if (grad_k_partial) grad_k_partial[i] = grad_k;
 }
 
 #if defined(AUTOSNN_WITH_CUDA) || defined(__CUDACC__)
-// Launchers (neuron_cuda.cu). dtype: 0 float32, 1 float64. grad_k_partial is float for
-// float32 and double for float64. Return a cudaError_t as int (0 = success).
-int neuron_forward_cuda(int dtype, const void* x, const void* k, const void* v0, void* spikes,
+// Launchers (neuron_cuda.cu). dtype is x's. x,
+// spikes, the membrane, grad_spikes and grad_x are in that dtype; k, v0, h_seq and
+// grad_k_partial in its arithmetic type (float64 for float64, float32 otherwise). Return a
+// cudaError_t as int (0 = success).
+int neuron_forward_cuda(KernelDtype dtype, const void* x, const void* k, const void* v0, void* spikes,
                         void* h_seq, void* v_seq, NeuronLayout layout, NeuronParams params,
                         void* stream);
-int neuron_backward_cuda(int dtype, const void* grad_spikes, const void* x, const void* k,
+int neuron_backward_cuda(KernelDtype dtype, const void* grad_spikes, const void* x, const void* k,
                          const void* v0, const void* h_seq, void* grad_x, void* grad_k_partial,
                          NeuronLayout layout, NeuronParams params, void* stream);
 #endif

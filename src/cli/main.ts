@@ -7,6 +7,7 @@ import { parseArgs } from 'node:util';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
+import * as E from '../engine/index.js';
 
 const HELP = `autosnn — search energy-efficient spiking networks and deploy them on neuromorphic hardware
 
@@ -31,6 +32,7 @@ train options:
   --lr X               (default 1e-3)              --optimizer adam|sgd (default adam)
   --loss mse|cross-entropy (default mse)           --seed N       (default 2022)
   --device D           cpu, cuda or cuda:N         --resume       continue from DIR/checkpoint
+  --precision P        fp32, bf16 or fp16 (autocast; fp16 needs CUDA; default fp32)
   --max-batches N      stop each epoch after N batches (quick runs)
   --data-dir DIR       (not implemented yet: for the downloaded datasets of a later issue)
 
@@ -50,6 +52,24 @@ function version(): string {
 }
 
 class UsageError extends Error {}
+
+function parseDevice(value: string | undefined): E.Device {
+  const device = value ?? 'cpu';
+  if (!/^(cpu|cuda|cuda:\d+)$/.test(device))
+    throw new UsageError(`--device must be cpu, cuda or cuda:N, got '${device}'`);
+  if (device !== 'cpu' && !E.cudaAvailable())
+    throw new UsageError(
+      `--device ${device}: no CUDA device (${E.info().cudaBuild ? 'none visible to libtorch' : 'the engine was built against a CPU libtorch; rebuild with LIBTORCH or LIBTORCH_USE_PYTORCH=1 pointing at a CUDA one'})`,
+    );
+  return device as E.Device;
+}
+
+function parsePrecision(value: string | undefined): E.Precision {
+  const precision = value ?? 'fp32';
+  if (!(E.PRECISIONS as readonly string[]).includes(precision))
+    throw new UsageError(`--precision must be one of ${E.PRECISIONS.join(', ')}, got '${precision}'`);
+  return precision as E.Precision;
+}
 
 function positiveInt(name: string, value: string | undefined, fallback: number): number {
   if (value === undefined) return fallback;
@@ -81,6 +101,7 @@ export async function main(argv: string[]): Promise<number> {
         lr: { type: 'string' },
         seed: { type: 'string' },
         device: { type: 'string' },
+        precision: { type: 'string' },
         arch: { type: 'string' },
         dataset: { type: 'string' },
         out: { type: 'string' },
@@ -113,7 +134,7 @@ export async function main(argv: string[]): Promise<number> {
         const { runTrainTiny, TINY_DEFAULTS } = await import('./commands/train-tiny.js');
         const seed = values.seed === undefined ? TINY_DEFAULTS.seed : Number(values.seed);
         if (!Number.isInteger(seed) || seed < 0) throw new UsageError(`--seed must be a whole number ≥ 0`);
-        const device = (values.device ?? 'cpu') as typeof TINY_DEFAULTS.device;
+        const device = parseDevice(values.device);
         return runTrainTiny({
           steps: positiveInt('steps', values.steps, TINY_DEFAULTS.steps),
           batch: positiveInt('batch', values.batch, TINY_DEFAULTS.batch),
@@ -157,7 +178,8 @@ export async function main(argv: string[]): Promise<number> {
           optimizer,
           loss,
           seed,
-          device: (values.device ?? 'cpu') as typeof TRAIN_DEFAULTS.device,
+          device: parseDevice(values.device),
+          precision: parsePrecision(values.precision),
           maxBatchesPerEpoch:
             values['max-batches'] === undefined ? undefined : positiveInt('max-batches', values['max-batches'], 1),
           resume: values.resume,

@@ -15,6 +15,14 @@ export { SGD, Adam, AdamW, Optimizer, type SGDOptions, type AdamOptions } from '
 export { noGrad, isGradEnabled } from './autograd.js';
 export { tidy, keep, dispose, scopeDepth } from './scope.js';
 export {
+  withAutocast,
+  autocastEnabled,
+  GradScaler,
+  PRECISIONS,
+  type Precision,
+  type GradScalerOptions,
+} from './amp.js';
+export {
   memory,
   cachedBytes,
   emptyCache,
@@ -22,7 +30,11 @@ export {
   threads,
   manualSeed,
   cudaAvailable,
+  synchronize,
+  cudaMemory,
+  resetCudaPeak,
   info,
+  type CudaMemoryReport,
   type EngineInfo,
   type MemoryReport,
 } from './runtime.js';

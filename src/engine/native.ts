@@ -55,6 +55,21 @@ export interface NativeEngine {
   buildInfo(): BuildInfo;
   cpuCachedBytes(): number;
   emptyCache(): void;
+  cudaSynchronize(device?: number): void;
+  cudaMemory(device?: number): { allocatedBytes: number; reservedBytes: number; peakAllocatedBytes: number };
+  cudaEmptyCache(): void;
+  cudaResetPeak(device?: number): void;
+  setAutocast(device: 'cuda' | 'cpu', dtype: 'float16' | 'bfloat16' | null): void;
+  autocastEnabled(device: 'cuda' | 'cpu'): boolean;
+  ampUnscale(grads: readonly T[], foundInf: T, invScale: T): void;
+  ampUpdateScale(
+    scale: T,
+    growthTracker: T,
+    foundInf: T,
+    growthFactor: number,
+    backoffFactor: number,
+    growthInterval: number,
+  ): void;
 
   zeros(shape: Ints, dtype?: Opt<string>, device?: Opt<string>): T;
   ones(shape: Ints, dtype?: Opt<string>, device?: Opt<string>): T;

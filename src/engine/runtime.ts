@@ -20,9 +20,33 @@ export function cachedBytes(): number {
   return native.cpuCachedBytes();
 }
 
-/** Returns the cached blocks to the operating system. */
+/** Returns the cached blocks to the operating system, and the GPU's unused blocks to the driver. */
 export function emptyCache(): void {
   native.emptyCache();
+  native.cudaEmptyCache();
+}
+
+/** Waits for every kernel queued on the GPU (a no-op without CUDA): for timings, not for results. */
+export function synchronize(): void {
+  native.cudaSynchronize();
+}
+
+export interface CudaMemoryReport {
+  /** Bytes held by live tensors on the device. */
+  allocatedBytes: number;
+  /** Bytes the caching allocator holds from the driver (allocated + cached). */
+  reservedBytes: number;
+  /** The most allocatedBytes has been since the start or resetCudaPeak(). */
+  peakAllocatedBytes: number;
+}
+
+/** The CUDA caching allocator's counters for one device (zeros without CUDA). */
+export function cudaMemory(device = 0): CudaMemoryReport {
+  return native.cudaMemory(device);
+}
+
+export function resetCudaPeak(device = 0): void {
+  native.cudaResetPeak(device);
 }
 
 /** Intra-op threads libtorch uses (oneDNN/OpenMP). */

@@ -18,6 +18,7 @@ import type { Model } from '../ir/model.js';
 import { Network } from '../snn/network.js';
 import { ActivityCounter, type ActivityTotals } from '../snn/activity.js';
 import { predictions, rateLoss, type LossName } from '../snn/loss.js';
+import { explainOutOfMemory } from './out-of-memory.js';
 
 export interface TrainSettings {
   epochs: number;
@@ -27,6 +28,8 @@ export interface TrainSettings {
   loss: LossName;
   seed: number;
   device: E.Device;
+  /** Arithmetic of the forward pass: fp32, or bf16/fp16 through libtorch's autocast. */
+  precision: E.Precision;
   /** Fraction of the training split held out for validation. */
   validationFraction: number;
   /** Stop each epoch after this many batches (quick runs, tests); undefined = all. */
@@ -48,6 +51,7 @@ export const TRAIN_DEFAULTS: TrainSettings = {
   loss: 'mse',
   seed: 2022,
   device: 'cpu',
+  precision: 'fp32',
   validationFraction: 0.1,
   batchNormRecalibration: 20,
 };
@@ -118,7 +122,7 @@ export function evaluate(
   network: Network,
   loader: BatchLoader,
   device: E.Device,
-  options: { synops?: boolean; maxBatches?: number } = {},
+  options: { synops?: boolean; maxBatches?: number; precision?: E.Precision } = {},
 ): { accuracy: number; activity: ActivityTotals } {
   network.eval();
   const counter = new ActivityCounter(network, options);
@@ -129,7 +133,9 @@ export function evaluate(
     correct += E.tidy(() =>
       E.noGrad(() => {
         const { x, y } = toTensors(loader.batch(0, b), device);
-        const counts = network.forward(x, { observe: counter.observe });
+        const counts = E.withAutocast(options.precision ?? 'fp32', device, () =>
+          network.forward(x, { observe: counter.observe }),
+        );
         seen += y.size(0);
         return predictions(counts).eq(y).sum().item();
       }),
@@ -154,6 +160,24 @@ export async function train(
   settings: TrainSettings,
   out: string,
   options: { resume?: boolean } & TrainCallbacks = {},
+): Promise<TrainResult> {
+  try {
+    return await trainOrThrow(arch, dataset, settings, out, options);
+  } catch (error) {
+    throw explainOutOfMemory(error, {
+      batchSize: settings.batchSize,
+      timesteps: arch.timesteps,
+      device: settings.device,
+    });
+  }
+}
+
+async function trainOrThrow(
+  arch: Architecture,
+  dataset: Dataset,
+  settings: TrainSettings,
+  out: string,
+  options: { resume?: boolean } & TrainCallbacks,
 ): Promise<TrainResult> {
   const started = performance.now();
   const checkpointDir = path.join(out, CHECKPOINT);
@@ -187,6 +211,9 @@ export async function train(
       ? new E.Adam(network.parameters(), { lr: settings.lr })
       : new E.SGD(network.parameters(), { lr: settings.lr, momentum: 0.9, weightDecay: 3e-4 });
   if (options.resume && (await exists(optimizerPath))) optimizer.load(optimizerPath);
+  // float16 gradients underflow without loss scaling; bfloat16 has float32's range.
+  const scaler = settings.precision === 'fp16' ? new E.GradScaler(settings.device) : null;
+  const parameters = network.parameters();
   const schedule =
     settings.optimizer === 'sgd'
       ? (epoch: number) =>
@@ -224,10 +251,16 @@ export async function train(
       const { loss, right } = E.tidy(() => {
         const { x, y } = toTensors(batch, settings.device);
         optimizer.zeroGrad();
-        const counts = network.forward(x);
+        const counts = E.withAutocast(settings.precision, settings.device, () => network.forward(x)).to('float32');
         const l = rateLoss(settings.loss, counts, y, model.timesteps);
-        l.backward();
-        optimizer.step();
+        if (scaler) {
+          scaler.scale(l).backward();
+          scaler.step(optimizer, parameters);
+        } else {
+          l.backward();
+          optimizer.step();
+        }
+        // The progress bar's two scalars are the only values read back from the device per step.
         return { loss: l.item(), right: predictions(counts).eq(y).sum().item() };
       });
       lossSum += loss;
@@ -259,6 +292,7 @@ export async function train(
     }
     // Per epoch only accuracy and spikes: synaptic operations are counted on the test set.
     const validationResult = evaluate(network, validationLoader, settings.device, {
+      precision: settings.precision,
       synops: false,
       maxBatches: settings.maxEvalBatches,
     });
@@ -284,14 +318,20 @@ export async function train(
     options.onEpoch?.(report);
   }
 
-  const test = evaluate(network, testLoader, settings.device, { maxBatches: settings.maxEvalBatches });
+  const test = evaluate(network, testLoader, settings.device, {
+    precision: settings.precision,
+    maxBatches: settings.maxEvalBatches,
+  });
   const last = state.history.at(-1);
   const metrics = {
     testAccuracy: test.accuracy,
     validationAccuracy:
       last?.validationAccuracy ??
-      evaluate(network, validationLoader, settings.device, { synops: false, maxBatches: settings.maxEvalBatches })
-        .accuracy,
+      evaluate(network, validationLoader, settings.device, {
+        precision: settings.precision,
+        synops: false,
+        maxBatches: settings.maxEvalBatches,
+      }).accuracy,
     spikesPerSample: { neurons: test.activity.spikes, withPooling: test.activity.spikesWithPooling },
     synopsPerSample: { ac: test.activity.synopsAc, mac: test.activity.synopsMac, dense: test.activity.synopsDense },
     activity: test.activity,
@@ -300,6 +340,7 @@ export async function train(
     seconds: previousSeconds + (performance.now() - started) / 1000,
   };
   await saveModel(out, model, network.weightRecords(), metrics);
+  scaler?.dispose();
   optimizer.dispose();
   network.dispose();
   return { ...metrics, out };
