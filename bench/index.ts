@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- [name…] [--json] [--repeats N]`: runs the named benchmark groups (all when
+ * `npm run bench -- [name…] [--json] [--repeats N] [--dry-run]`: runs the named benchmark groups (all when
  * none is named), prints their tables, writes bench-out/<name>.json, and with --json prints
  * one JSON object on the last line.
  */
@@ -7,16 +7,28 @@ import { parseArgs } from 'node:util';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { benchEngine } from './engine.js';
 import { benchSnn } from './snn.js';
+import { benchGpu } from './gpu.js';
 
-const GROUPS: Record<string, (options: { repeats: number }) => unknown> = {
+interface BenchOptions {
+  repeats: number;
+  /** The GPU group's CPU rehearsal at toy sizes (CI). */
+  dryRun: boolean;
+}
+
+const GROUPS: Record<string, (options: BenchOptions) => unknown> = {
   engine: benchEngine,
   snn: benchSnn,
+  gpu: benchGpu,
 };
 
 function main(): number {
   const { values, positionals } = parseArgs({
     allowPositionals: true,
-    options: { json: { type: 'boolean', default: false }, repeats: { type: 'string', default: '7' } },
+    options: {
+      json: { type: 'boolean', default: false },
+      repeats: { type: 'string', default: '7' },
+      'dry-run': { type: 'boolean', default: false },
+    },
   });
   const repeats = Number(values.repeats);
   if (!Number.isInteger(repeats) || repeats < 1) {
@@ -32,7 +44,7 @@ function main(): number {
       process.stderr.write(`bench: unknown group '${name}' (${Object.keys(GROUPS).join(', ')})\n`);
       return 2;
     }
-    results[name] = run({ repeats });
+    results[name] = run({ repeats, dryRun: values['dry-run'] });
     writeFileSync(`bench-out/${name}.json`, `${JSON.stringify(results[name], null, 2)}\n`);
   }
   if (values.json) process.stdout.write(`${JSON.stringify(results)}\n`);

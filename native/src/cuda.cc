@@ -68,6 +68,13 @@ Napi::Value cuda_reset_peak(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// setCudnnBenchmark(on): cuDNN times its convolution algorithms once per shape and keeps the
+// fastest (PyTorch's torch.backends.cudnn.benchmark). Off by default, as in PyTorch.
+Napi::Value set_cudnn_benchmark(const Napi::CallbackInfo& info) {
+  at::globalContext().setBenchmarkCuDNN(bool_arg(info, 0, "on"));
+  return info.Env().Undefined();
+}
+
 }  // namespace
 
 void register_cuda(Napi::Env env, Napi::Object exports) {
@@ -75,6 +82,7 @@ void register_cuda(Napi::Env env, Napi::Object exports) {
   define(env, exports, "cudaMemory", cuda_memory);
   define(env, exports, "cudaEmptyCache", cuda_empty_cache);
   define(env, exports, "cudaResetPeak", cuda_reset_peak);
+  define(env, exports, "setCudnnBenchmark", set_cudnn_benchmark);
 }
 
 }  // namespace autosnn

@@ -361,7 +361,9 @@ Napi::Value multistep_neuron(const Napi::CallbackInfo& info) {
   }
   // libtorch's custom functions take no undefined tensors: the default state is explicit.
   at::Tensor v0_or_rest =
-      v0 ? *v0 : at::full(repeat > 0 ? x.sizes() : x.sizes().slice(1), v_reset, x.options());
+      v0 ? *v0
+         : at::full(repeat > 0 ? x.sizes() : x.sizes().slice(1), v_reset,
+                    x.options().dtype(arithmetic_type(dtype)));  // v_reset unrounded
   auto out = MultiStepNeuron::apply(x, k, v0_or_rest, kind, decay_input, reset,
                                     surrogate, alpha, v_threshold, v_reset, with_membrane,
                                     repeat);

@@ -33,6 +33,7 @@ export {
   synchronize,
   cudaMemory,
   resetCudaPeak,
+  setCudnnBenchmark,
   info,
   type CudaMemoryReport,
   type EngineInfo,

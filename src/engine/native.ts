@@ -59,6 +59,7 @@ export interface NativeEngine {
   cudaMemory(device?: number): { allocatedBytes: number; reservedBytes: number; peakAllocatedBytes: number };
   cudaEmptyCache(): void;
   cudaResetPeak(device?: number): void;
+  setCudnnBenchmark(on: boolean): void;
   setAutocast(device: 'cuda' | 'cpu', dtype: 'float16' | 'bfloat16' | null): void;
   autocastEnabled(device: 'cuda' | 'cpu'): boolean;
   ampUnscale(grads: readonly T[], foundInf: T, invScale: T): void;

@@ -49,6 +49,11 @@ export function resetCudaPeak(device = 0): void {
   native.cudaResetPeak(device);
 }
 
+/** cuDNN picks the fastest convolution algorithm per shape by timing them once (off by default). */
+export function setCudnnBenchmark(on: boolean): void {
+  native.setCudnnBenchmark(on);
+}
+
 /** Intra-op threads libtorch uses (oneDNN/OpenMP). */
 export function setThreads(threads: number): void {
   native.setNumThreads(threads);

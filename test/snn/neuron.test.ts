@@ -10,96 +10,16 @@ import {
   plifWeightForTau,
   runNeuron,
   SpikingNeuron,
-  type NeuronConfig,
-  type NeuronKind,
-  type ResetMode,
   type SurrogateName,
 } from '../../src/snn/neuron.js';
 import { runNeuronOpByOp } from '../../src/snn/neuron-opbyop.js';
+import { NEURON_CASES as cases, caseInputs, runWith, maxRelativeError } from '../helpers/neuron-cases.js';
 
-const SHAPE = [6, 3, 4, 5]; // [T, N, C, inner]
-
-function maxRelativeError(a: readonly number[], b: readonly number[]): number {
-  let worst = 0;
-  for (let i = 0; i < a.length; i++) {
-    worst = Math.max(worst, Math.abs(a[i]! - b[i]!) / Math.max(1, Math.abs(a[i]!), Math.abs(b[i]!)));
-  }
-  return worst;
-}
-
-interface Run {
-  spikes: number[];
-  membrane: number[];
-  gradX: number[];
-  gradW: number[] | null;
-}
-
-/** Runs one implementation with k from w (PLIF) or fixed, and backpropagates a fixed upstream gradient. */
-function runWith(
-  impl: typeof runNeuron,
-  config: NeuronConfig,
-  x0: E.Tensor,
-  upstream: E.Tensor,
-  w0: E.Tensor | null,
-  v0?: E.Tensor,
-): Run {
-  return E.tidy(() => {
-    const x = x0.clone().setRequiresGrad(true);
-    const w = w0 ? w0.clone().setRequiresGrad(true) : null;
-    const k = w ? w.sigmoid() : E.full([], config.kind === 'if' ? 1 : 1 / config.tau, { dtype: 'float64' });
-    const { spikes, membrane } = impl(x, k, config, { v0, membrane: true });
-    // A loss that reaches every step through the spikes and, via the recurrence, the membrane.
-    spikes.mul(upstream).sum().backward();
-    return {
-      spikes: spikes.toNumbers(),
-      membrane: membrane!.toNumbers(),
-      gradX: x.grad!.toNumbers(),
-      gradW: w ? w.grad!.toNumbers() : null,
-    };
-  });
-}
-
-const kinds: NeuronKind[] = ['if', 'lif', 'plif'];
-const surrogates: SurrogateName[] = ['arctan', 'sigmoid', 'rectangular'];
-const resets: ResetMode[] = ['hard', 'soft'];
-
-const cases: { name: string; config: NeuronConfig; v0: boolean }[] = [];
-for (const kind of kinds) {
-  for (const surrogate of surrogates) {
-    for (const reset of resets) {
-      for (const decayInput of kind === 'if' ? [true] : [true, false]) {
-        for (const perChannel of kind === 'plif' ? [false, true] : [false]) {
-          const config = neuronConfig({
-            kind,
-            reset,
-            decayInput,
-            perChannel,
-            tau: kind === 'lif' ? 3 : 2,
-            vReset: reset === 'hard' ? -0.2 : 0,
-            vThreshold: 0.8,
-            surrogate: { name: surrogate, alpha: surrogate === 'rectangular' ? 1.5 : 2 },
-          });
-          const name = `${kind} ${surrogate} ${reset}${decayInput ? '' : ' non-decayed input'}${perChannel ? ' per-channel' : ''}`;
-          cases.push({ name, config, v0: cases.length % 3 === 0 });
-        }
-      }
-    }
-  }
-}
-
-for (const { name, config, v0: withV0 } of cases) {
-  test(`fused = op by op: ${name}${withV0 ? ', from a given v0' : ''}`, (t) => {
+for (const c of cases) {
+  const { name, config } = c;
+  test(`fused = op by op: ${name}${c.v0 ? ', from a given v0' : ''}`, (t) => {
     E.tidy(() => {
-      E.manualSeed(cases.findIndex((c) => c.name === name) + 7);
-      const x = E.randn(SHAPE, { dtype: 'float64' }).mul(1.2).add(0.4);
-      const upstream = E.randn(SHAPE, { dtype: 'float64' });
-      const w =
-        config.kind === 'plif'
-          ? config.perChannel
-            ? E.randn([SHAPE[2]!], { dtype: 'float64' }).mul(0.5)
-            : E.full([], plifWeightForTau(config.tau) + 0.3, { dtype: 'float64' })
-          : null;
-      const v0 = withV0 ? E.randn(SHAPE.slice(1), { dtype: 'float64' }).mul(0.3) : undefined;
+      const { x, upstream, w, v0 } = caseInputs(c);
       const fused = runWith(runNeuron, config, x, upstream, w, v0);
       const reference = runWith(runNeuronOpByOp, config, x, upstream, w, v0);
       const fired = fused.spikes.reduce((a, b) => a + b, 0);
@@ -131,7 +51,7 @@ function surrogateFormula(x: number, name: SurrogateName, alpha: number): number
   }
 }
 
-for (const surrogate of surrogates) {
+for (const surrogate of ['arctan', 'sigmoid', 'rectangular'] as const) {
   test(`the ${surrogate} surrogate's gradient is its formula`, (t) => {
     E.tidy(() => {
       const alpha = 2.5;
@@ -209,7 +129,7 @@ test('bad neuron inputs give clear errors', (t) => {
       message: /k must hold 1 value \(per layer\) or one per channel of dim 2 \(3\)/,
     });
     t.throws(() => runNeuron(E.zeros([4, 2], { dtype: 'int64' }), E.full([], 0.5), config), {
-      message: /input must be float32 or float64, got int64/,
+      message: /input must be float32, float64, float16 or bfloat16, got int64/,
     });
     t.throws(() => runNeuron(E.zeros([4, 2]), E.full([], 0.5), config, { v0: E.zeros([3]) }), {
       message: /v0 must be one step's shape/,

@@ -1,0 +1,260 @@
+/**
+ * GPU benchmarks (issue: the GPU path), on synthetic data of CIFAR-10's shape:
+ *  - one training step of `autosnn` (C = 128, T = 8, batch 96, 3×32×32) against the same network
+ *    op by op in PyTorch eager (bench/reference_gpu.py) on the same GPU in the same run, in
+ *    float32 and with autocast to bfloat16;
+ *  - the fused neuron kernel against the op-by-op neuron at T = 4, 8, 16, float32 and bfloat16;
+ *  - achieved convolution TFLOP/s against this GPU's measured bfloat16 matrix-product peak.
+ * `--dry-run` runs every code path on the CPU at toy sizes (CI), so the benchmark cannot rot
+ * between GPU rentals; its numbers mean nothing.
+ */
+import * as E from '../src/engine/index.js';
+import { neuronConfig, runNeuron, plifWeightForTau } from '../src/snn/neuron.js';
+import { runNeuronOpByOp } from '../src/snn/neuron-opbyop.js';
+import { builtinArchitecture } from '../src/snn/architecture.js';
+import { compileArchitecture } from '../src/ir/compile.js';
+import { Network } from '../src/snn/network.js';
+import { rateLoss } from '../src/snn/loss.js';
+import { runPythonReference } from './python-reference.js';
+import { printTable, type Row } from './timing.js';
+
+interface Sizes {
+  width: number;
+  batch: number;
+  timesteps: number;
+  /** [N, C, H, W] of one step of the neuron benchmark's input. */
+  neuronStep: [number, number, number, number];
+  neuronTimesteps: number[];
+  /** Convolution benchmark: input [N, C, H, W], 3×3, C → C. */
+  conv: [number, number, number, number];
+  matmul: number;
+}
+
+const FULL: Sizes = {
+  width: 128,
+  batch: 96,
+  timesteps: 8,
+  neuronStep: [96, 128, 16, 16],
+  neuronTimesteps: [4, 8, 16],
+  conv: [768, 128, 32, 32],
+  matmul: 8192,
+};
+
+const DRY: Sizes = {
+  width: 4,
+  batch: 2,
+  timesteps: 2,
+  neuronStep: [2, 4, 4, 4],
+  neuronTimesteps: [2],
+  conv: [2, 8, 8, 8],
+  matmul: 64,
+};
+
+interface ReferenceStep {
+  torch: string;
+  device: string;
+  precision: string;
+  step_s: number;
+  peak_bytes: number | null;
+  parameters: number;
+}
+
+interface TrainStepResult {
+  precision: E.Precision;
+  seconds: number;
+  peakBytes: number;
+  reference: ReferenceStep | null;
+  referenceUnavailable?: string;
+  /** This engine ÷ PyTorch eager (goal ≤ 0.6). */
+  ratio: number | null;
+}
+
+export interface GpuBenchResult {
+  device: string;
+  dryRun: boolean;
+  libtorch: string;
+  sizes: Sizes;
+  trainStep: TrainStepResult[];
+  neuron: { timesteps: number; dtype: string; fused_ms: number; opbyop_ms: number; speedup: number }[];
+  conv: { dtype: string; shape: number[]; forward_tflops: number; forward_backward_tflops: number };
+  matmulPeakTflops: number;
+  convFractionOfPeak: number;
+  notMeasured: Record<string, string>;
+}
+
+/** Median seconds per call of `fn`, with the GPU drained before and after each timed loop. */
+function deviceSeconds(fn: () => void, warmup: number, iterations: number, repeats: number): number {
+  for (let i = 0; i < warmup; i++) fn();
+  E.synchronize();
+  const samples: number[] = [];
+  for (let r = 0; r < repeats; r++) {
+    const start = process.hrtime.bigint();
+    for (let i = 0; i < iterations; i++) fn();
+    E.synchronize();
+    samples.push(Number(process.hrtime.bigint() - start) / 1e9 / iterations);
+  }
+  samples.sort((a, b) => a - b);
+  const mid = Math.floor(samples.length / 2);
+  return samples.length % 2 ? samples[mid]! : (samples[mid - 1]! + samples[mid]!) / 2;
+}
+
+function trainStep(device: E.Device, precision: E.Precision, sizes: Sizes, repeats: number): TrainStepResult {
+  E.manualSeed(0);
+  const arch = builtinArchitecture('autosnn', { width: sizes.width, timesteps: sizes.timesteps });
+  const network = new Network(compileArchitecture(arch), { device });
+  const optimizer = new E.Adam(network.parameters(), { lr: 1e-3 });
+  const x = E.keep(E.randn([sizes.batch, 3, 32, 32], { device }));
+  const y = E.keep(E.randint(0, 10, [sizes.batch], { device }));
+  const step = (): void =>
+    E.tidy(() => {
+      optimizer.zeroGrad();
+      const counts = E.withAutocast(precision, device, () => network.forward(x)).to('float32');
+      rateLoss('mse', counts, y, arch.timesteps).backward();
+      optimizer.step();
+    });
+  step();
+  E.synchronize();
+  E.resetCudaPeak();
+  const seconds = deviceSeconds(step, 1, 1, repeats);
+  const peakBytes = E.cudaMemory().peakAllocatedBytes;
+  optimizer.dispose();
+  network.dispose();
+  E.dispose([x, y]);
+  const { result: reference, why } = runPythonReference<ReferenceStep>('reference_gpu.py', [
+    device,
+    precision,
+    sizes.width,
+    sizes.batch,
+    repeats,
+  ]);
+  const result: TrainStepResult = {
+    precision,
+    seconds,
+    peakBytes,
+    reference,
+    ratio: reference ? seconds / reference.step_s : null,
+  };
+  if (!reference) result.referenceUnavailable = why;
+  return result;
+}
+
+function neuronComparison(device: E.Device, dtype: E.DType, timesteps: number, sizes: Sizes, repeats: number) {
+  E.manualSeed(0);
+  const shape = [timesteps, ...sizes.neuronStep];
+  const x = E.keep(E.rand(shape, { device }).mul(1.5).to(dtype).setRequiresGrad(true));
+  const w = E.keep(E.full([], plifWeightForTau(2), { device }).setRequiresGrad(true));
+  const upstream = E.keep(E.randn(shape, { device }).to(dtype));
+  const config = neuronConfig({ kind: 'plif' });
+  const run = (impl: typeof runNeuron) => () =>
+    E.tidy(() => {
+      w.zeroGrad();
+      x.zeroGrad();
+      impl(x, w.sigmoid(), config).spikes.backward(upstream);
+    });
+  const fused = deviceSeconds(run(runNeuron), 2, 5, repeats) * 1e3;
+  const opByOp = deviceSeconds(run(runNeuronOpByOp), 1, 2, repeats) * 1e3;
+  E.dispose([x, w, upstream]);
+  return { timesteps, dtype, fused_ms: fused, opbyop_ms: opByOp, speedup: opByOp / fused };
+}
+
+function convThroughput(device: E.Device, sizes: Sizes, repeats: number) {
+  const dtype: E.DType = device === 'cpu' ? 'float32' : 'bfloat16';
+  const [n, c, h, w] = sizes.conv;
+  const x = E.keep(E.randn(sizes.conv, { device }).to(dtype).setRequiresGrad(true));
+  const weight = E.keep(E.randn([c, c, 3, 3], { device }).mul(0.05).to(dtype).setRequiresGrad(true));
+  const flops = 2 * n * c * h * w * c * 9;
+  const forward = deviceSeconds(
+    () => E.tidy(() => void E.noGrad(() => E.F.conv2d(x, weight, null, { padding: 1 }))),
+    3,
+    10,
+    repeats,
+  );
+  const both = deviceSeconds(
+    () =>
+      E.tidy(() => {
+        x.zeroGrad();
+        weight.zeroGrad();
+        E.F.conv2d(x, weight, null, { padding: 1 }).sum().backward();
+      }),
+    2,
+    5,
+    repeats,
+  );
+  E.dispose([x, weight]);
+  return { dtype, shape: sizes.conv, forward_tflops: flops / forward / 1e12, forward_backward_tflops: (3 * flops) / both / 1e12 };
+}
+
+function matmulPeak(device: E.Device, sizes: Sizes, repeats: number): number {
+  const dtype: E.DType = device === 'cpu' ? 'float32' : 'bfloat16';
+  const m = sizes.matmul;
+  const a = E.keep(E.randn([m, m], { device }).to(dtype));
+  const b = E.keep(E.randn([m, m], { device }).to(dtype));
+  const seconds = deviceSeconds(() => E.tidy(() => void E.noGrad(() => E.F.linear(a, b))), 3, 10, repeats);
+  E.dispose([a, b]);
+  return (2 * m * m * m) / seconds / 1e12;
+}
+
+export function benchGpu(options: { repeats: number; dryRun?: boolean }): GpuBenchResult | { skipped: string } {
+  const dryRun = options.dryRun === true;
+  if (!dryRun && !E.cudaAvailable()) {
+    const why = E.info().cudaBuild
+      ? 'no CUDA device visible'
+      : 'the engine was built against a CPU libtorch (see README: running on a GPU)';
+    process.stdout.write(`\ngpu: skipped: ${why}\n`);
+    return { skipped: why };
+  }
+  const device: E.Device = dryRun ? 'cpu' : 'cuda';
+  const sizes = dryRun ? DRY : FULL;
+  const repeats = dryRun ? 1 : Math.max(3, Math.min(options.repeats, 7));
+  E.setCudnnBenchmark(true);
+  const precisions: E.Precision[] = ['fp32', 'bf16'];
+  const trainSteps = precisions.map((p) => trainStep(device, p, sizes, repeats));
+  const neuronDtypes: E.DType[] = ['float32', 'bfloat16'];
+  const neuron = sizes.neuronTimesteps.flatMap((t) =>
+    neuronDtypes.map((dtype) => neuronComparison(device, dtype, t, sizes, repeats)),
+  );
+  const conv = convThroughput(device, sizes, repeats);
+  const peak = matmulPeak(device, sizes, repeats);
+  const gpuName = dryRun ? 'cpu (dry run)' : (E.info().devices[0]?.name ?? 'cuda');
+
+  const rows: Row[] = [
+    ...trainSteps.map((s) => ({
+      name: `autosnn train step C=${sizes.width} T=${sizes.timesteps} batch ${sizes.batch}, ${s.precision}`,
+      value: s.seconds * 1e3,
+      unit: 'ms',
+      reference: s.reference ? s.reference.step_s * 1e3 : undefined,
+      goal: 'ratio ≤ 0.6',
+    })),
+    ...neuron.map((n) => ({
+      name: `PLIF fwd+bwd T=${n.timesteps} [${sizes.neuronStep.join('×')}] ${n.dtype}: op by op ÷ fused`,
+      value: n.speedup,
+      unit: '×',
+      goal: '',
+    })),
+    { name: `conv 3×3 [${sizes.conv.join('×')}] ${conv.dtype} forward`, value: conv.forward_tflops, unit: 'TFLOP/s' },
+    { name: 'same, forward + backward', value: conv.forward_backward_tflops, unit: 'TFLOP/s' },
+    { name: `matrix product ${sizes.matmul}³ (measured peak)`, value: peak, unit: 'TFLOP/s' },
+    { name: 'conv fwd+bwd ÷ peak', value: conv.forward_backward_tflops / peak, unit: '', goal: '' },
+  ];
+  printTable(`gpu (${gpuName}; libtorch ${E.info().libtorch}; median of ${repeats})`, rows);
+  for (const s of trainSteps)
+    if (!s.reference) process.stdout.write(`PyTorch reference (${s.precision}) not run: ${s.referenceUnavailable}\n`);
+  const notMeasured = {
+    supernetThroughput: 'the supernet does not exist yet (issue: AutoSNN search)',
+    candidateScoring: 'the search does not exist yet (issue: AutoSNN search)',
+    fullSearchProjection: 'needs the two figures above',
+  };
+  process.stdout.write(`not measured: supernet images/s, candidates/min, full-search projection (no search yet)\n`);
+  return {
+    device: gpuName,
+    dryRun,
+    libtorch: E.info().libtorch,
+    sizes,
+    trainStep: trainSteps,
+    neuron,
+    conv,
+    matmulPeakTflops: peak,
+    convFractionOfPeak: conv.forward_backward_tflops / peak,
+    notMeasured,
+  };
+}

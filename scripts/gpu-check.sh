@@ -1,0 +1,100 @@
+#!/usr/bin/env bash
+# One script for a short GPU rental (issue: the GPU path). On a machine with an NVIDIA GPU,
+# Python's torch and no Node.js or network:
+#   1. unpacks the Node binary and the payload that scripts/gpu-pack.sh put in .gpu-pack/;
+#   2. builds the addon against Python's torch (LIBTORCH_USE_PYTORCH=1) with CMake and Ninja;
+#   3. writes `autosnn info --json` and nvidia-smi's view of the GPU;
+#   4. runs the CUDA tests (ava);
+#   5. runs the GPU benchmarks (`bench gpu`: ours against PyTorch eager in the same run);
+# and writes each stage's output, its time and a summary to OUTDIR. Every stage runs even when
+# an earlier one failed (a rental is too short to stop at the first error); the exit status
+# says whether all passed.
+#
+#   scripts/gpu-check.sh OUTDIR            on the GPU machine (about 5 minutes on an H100)
+#   scripts/gpu-check.sh OUTDIR --dry-run  here, on the CPU: the same stages on the existing
+#                                          build, CUDA tests skipped, benchmarks at toy sizes
+set -uo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+
+if [[ $# -lt 1 || $1 == -* ]]; then
+  echo "usage: scripts/gpu-check.sh OUTDIR [--dry-run]" >&2
+  exit 2
+fi
+out=$(mkdir -p "$1" && cd "$1" && pwd)
+dry_run=0
+[[ ${2:-} == --dry-run ]] && dry_run=1
+summary="$out/summary.txt"
+: >"$summary"
+failures=0
+
+# stage NAME TIMEOUT_S FUNCTION: runs one stage (a function below, in a child bash so that
+# timeout can stop it), logs to OUTDIR/NAME.log, records time and status.
+stage() {
+  local name=$1 limit=$2 fn=$3
+  local start=$SECONDS status
+  echo "== $name"
+  timeout "$limit" bash -c "$fn" >"$out/$name.log" 2>&1
+  status=$?
+  local took=$((SECONDS - start))
+  if ((status == 0)); then
+    printf '%-12s ok      %4d s\n' "$name" "$took" | tee -a "$summary"
+  else
+    failures=$((failures + 1))
+    printf '%-12s FAILED  %4d s  (exit %d%s; see %s.log)\n' "$name" "$took" "$status" \
+      "$( ((status == 124)) && echo ', timed out')" "$name" | tee -a "$summary"
+    tail -n 30 "$out/$name.log"
+  fi
+}
+
+unpack() {
+  if ! command -v node >/dev/null; then
+    [[ -f .gpu-pack/node.xz ]] || { echo "no node and no .gpu-pack/node.xz (run scripts/gpu-pack.sh)"; return 1; }
+    xz -dc .gpu-pack/node.xz >.gpu-pack/node && chmod +x .gpu-pack/node || return 1
+  fi
+  if [[ ! -f dist/.stamp || ! -d node_modules/ava ]]; then
+    [[ -f .gpu-pack/payload.tar.xz ]] || { echo "no dist/ or node_modules and no .gpu-pack/payload.tar.xz"; return 1; }
+    tar -xJf .gpu-pack/payload.tar.xz || return 1
+  fi
+  node --version
+}
+
+build() {
+  if ((dry_run)); then
+    make build-native
+    return
+  fi
+  LIBTORCH_USE_PYTORCH=1 cmake -S . -B build/native -G Ninja -DCMAKE_BUILD_TYPE=Release \
+    "-DCMAKE_JS_INC=$root/node_modules/node-api-headers/include;$root/node_modules/node-addon-api" \
+    "-DCMAKE_LIBRARY_OUTPUT_DIRECTORY=$root/build/native/Release" &&
+    cmake --build build/native --parallel "$(nproc)"
+}
+
+device_info() {
+  node bin/autosnn.js info --json >"$out/info.json" || return 1
+  cat "$out/info.json"
+  if command -v nvidia-smi >/dev/null; then nvidia-smi; fi
+  return 0
+}
+
+cuda_tests() {
+  node node_modules/ava/entrypoints/cli.mjs --timeout=10m test/engine/cuda.test.ts test/engine/amp.test.ts \
+    test/snn/neuron-cuda.test.ts test/train/cuda.test.ts
+}
+
+benchmarks() {
+  local flags=(gpu --json)
+  ((dry_run)) && flags+=(--dry-run)
+  node dist/bench/index.js "${flags[@]}" && cp bench-out/gpu.json "$out/gpu.json"
+}
+
+export PATH="$root/.gpu-pack:$PATH"
+export root out dry_run
+export -f unpack build device_info cuda_tests benchmarks
+stage unpack 120 unpack
+stage build 400 build
+stage info 60 device_info
+stage cuda-tests 300 cuda_tests
+stage bench 400 benchmarks
+echo "gpu-check: $failures stage(s) failed; outputs in $out" | tee -a "$summary"
+((failures == 0))
