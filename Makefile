@@ -9,7 +9,7 @@ ADDON := build/native/Release/autosnn_engine.node
 NATIVE_SOURCES := $(wildcard native/src/*.cc native/src/*.h native/src/*.cu) native/CMakeLists.txt CMakeLists.txt
 TS_SOURCES := $(shell find src test bench scripts targets export firmware-bridge -name '*.ts' 2>/dev/null) tsconfig.json
 
-.PHONY: help setup setup-bench build build-native build-ts test lint check-cuda fixtures demo bench clean
+.PHONY: help setup setup-bench build build-native build-ts test lint check-cuda gpu-dry-run gpu-pack fixtures demo bench clean
 
 help:
 	@echo "make setup | build | test | demo | bench | clean   (see README.md)"
@@ -39,7 +39,15 @@ lint: setup
 check-cuda: setup
 	scripts/check-cuda-compile.sh
 
-test: build lint check-cuda
+# The GPU rental script's CPU rehearsal (same stages, toy sizes), so it cannot rot between rentals.
+gpu-dry-run: build
+	scripts/gpu-check.sh bench-out/gpu-dry-run --dry-run
+
+# What travels to a GPU machine: .gpu-pack/ (≤ 40 MiB); then scripts/gpu-check.sh OUTDIR there.
+gpu-pack: build
+	scripts/gpu-pack.sh
+
+test: build lint check-cuda gpu-dry-run
 	npx ava
 
 # The small trained mnist model later tests read; cached by content hash (FRESH=1 retrains).
@@ -55,4 +63,4 @@ bench: setup-bench build
 	node dist/bench/index.js $(BENCH)
 
 clean:
-	rm -rf build dist demo-out bench-out fixtures
+	rm -rf build dist demo-out bench-out fixtures .gpu-pack

@@ -181,7 +181,12 @@ function convThroughput(device: E.Device, sizes: Sizes, repeats: number) {
     repeats,
   );
   E.dispose([x, weight]);
-  return { dtype, shape: sizes.conv, forward_tflops: flops / forward / 1e12, forward_backward_tflops: (3 * flops) / both / 1e12 };
+  return {
+    dtype,
+    shape: sizes.conv,
+    forward_tflops: flops / forward / 1e12,
+    forward_backward_tflops: (3 * flops) / both / 1e12,
+  };
 }
 
 function matmulPeak(device: E.Device, sizes: Sizes, repeats: number): number {

@@ -64,7 +64,14 @@ build() {
     make build-native
     return
   fi
+  # Python's torch finds the CUDA toolkit through nvcc; the image keeps it in /usr/local/cuda.
+  local nvcc
+  nvcc=$(command -v nvcc || echo /usr/local/cuda/bin/nvcc)
+  export PATH="$(dirname "$nvcc"):$PATH"
+  nvcc --version | tail -2
+  python3 -c 'import torch; print("torch", torch.__version__, "CUDA", torch.version.cuda, "cuDNN", torch.backends.cudnn.version())'
   LIBTORCH_USE_PYTORCH=1 cmake -S . -B build/native -G Ninja -DCMAKE_BUILD_TYPE=Release \
+    "-DCMAKE_CUDA_COMPILER=$nvcc" \
     "-DCMAKE_JS_INC=$root/node_modules/node-api-headers/include;$root/node_modules/node-addon-api" \
     "-DCMAKE_LIBRARY_OUTPUT_DIRECTORY=$root/build/native/Release" &&
     cmake --build build/native --parallel "$(nproc)"

@@ -3,6 +3,7 @@
 // float16 loss scaler needs. Autocast state is thread-local; every op of the engine runs on
 // the JS thread, which is the thread that sets it.
 #include <ATen/autocast_mode.h>
+#include <torch/version.h>
 
 #include "engine.h"
 

@@ -49,7 +49,9 @@ test('nested regions: the outer one decides and ends', (t) => {
 });
 
 test('fp16 autocast on the CPU is refused with what to use instead', (t) => {
-  t.throws(() => E.withAutocast('fp16', 'cpu', () => 0), { message: /fp16 mixed precision needs a CUDA device; on the CPU use bf16/ });
+  t.throws(() => E.withAutocast('fp16', 'cpu', () => 0), {
+    message: /fp16 mixed precision needs a CUDA device; on the CPU use bf16/,
+  });
 });
 
 test('without CUDA, CUDA autocast is an error naming what is missing', (t) => {

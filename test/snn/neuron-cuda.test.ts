@@ -34,7 +34,14 @@ for (const c of NEURON_CASES) {
     E.tidy(() => {
       const { x, upstream, w, v0 } = caseInputs(c);
       const f32 = (v: E.Tensor | null | undefined, device: E.Device) => v?.to('float32').to(device) ?? undefined;
-      const cpu = runWith(runNeuron, c.config, f32(x, 'cpu')!, f32(upstream, 'cpu')!, f32(w, 'cpu') ?? null, f32(v0, 'cpu'));
+      const cpu = runWith(
+        runNeuron,
+        c.config,
+        f32(x, 'cpu')!,
+        f32(upstream, 'cpu')!,
+        f32(w, 'cpu') ?? null,
+        f32(v0, 'cpu'),
+      );
       const gpu = runWith(
         runNeuron,
         c.config,

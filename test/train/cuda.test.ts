@@ -64,12 +64,17 @@ cudaTest('the same network on the GPU and the CPU: spike counts agree', (t) => {
     gpu.eval();
     const x = E.randn([16, 1, 32, 32]);
     const onCpu = E.noGrad(() => cpu.forward(x)).toNumbers();
-    const onGpu = E.noGrad(() => gpu.forward(x.to('cuda'))).to('cpu').toNumbers();
+    const onGpu = E.noGrad(() => gpu.forward(x.to('cuda')))
+      .to('cpu')
+      .toNumbers();
     // float32 convolutions accumulate in different orders (oneDNN, cuDNN): a membrane within
     // rounding of the threshold may fire on one and not the other, so allow a few differences.
     const differing = onCpu.filter((v, i) => v !== onGpu[i]).length;
     t.true(differing <= Math.ceil(onCpu.length * 0.02), `${differing} of ${onCpu.length} counts differ`);
-    t.true(onCpu.some((v) => v > 0), 'the network fires');
+    t.true(
+      onCpu.some((v) => v > 0),
+      'the network fires',
+    );
     cpu.dispose();
     gpu.dispose();
   });
@@ -111,13 +116,23 @@ cudaTest('running out of GPU memory frees the caches and says what to lower', (t
   t.true(explained instanceof OutOfMemoryError, String(caught));
   t.regex((explained as Error).message, /out of GPU memory on cuda .*lower --batch \(now 96\).*--timesteps \(now 8\)/s);
   t.is(E.cudaMemory().reservedBytes, E.cudaMemory().allocatedBytes, 'the cache was emptied');
-  t.is(E.tidy(() => E.ones([4], { device: 'cuda' }).sum().item()), 4, 'the device still works');
+  t.is(
+    E.tidy(() => E.ones([4], { device: 'cuda' }).sum().item()),
+    4,
+    'the device still works',
+  );
 });
 
 test('a CPU allocation failure is explained the same way', (t) => {
-  const error = new Error("zeros: DefaultCPUAllocator: can't allocate memory: you tried to allocate 4398046511104 bytes");
+  const error = new Error(
+    "zeros: DefaultCPUAllocator: can't allocate memory: you tried to allocate 4398046511104 bytes",
+  );
   const explained = explainOutOfMemory(error, { batchSize: 32, timesteps: 4, device: 'cpu' });
   t.true(explained instanceof OutOfMemoryError);
   t.regex((explained as Error).message, /^out of host memory .*lower --batch \(now 32\)/);
-  t.is(explainOutOfMemory(new Error('shape mismatch'), { batchSize: 1, timesteps: 1, device: 'cpu' }) instanceof OutOfMemoryError, false);
+  t.is(
+    explainOutOfMemory(new Error('shape mismatch'), { batchSize: 1, timesteps: 1, device: 'cpu' }) instanceof
+      OutOfMemoryError,
+    false,
+  );
 });
