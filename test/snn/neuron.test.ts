@@ -5,7 +5,7 @@
  */
 import test from 'ava';
 import * as E from '../../src/engine/index.js';
-import { neuronConfig, plifWeightForTau, runNeuron, SpikingNeuron, type SurrogateName } from '../../src/snn/neuron.js';
+import { neuronConfig, runNeuron, SpikingNeuron, type SurrogateName } from '../../src/snn/neuron.js';
 import { runNeuronOpByOp } from '../../src/snn/neuron-opbyop.js';
 import { NEURON_CASES as cases, caseInputs, runWith, maxRelativeError } from '../helpers/neuron-cases.js';
 
