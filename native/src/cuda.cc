@@ -38,9 +38,9 @@ Napi::Value cuda_memory(const Napi::CallbackInfo& info) {
   double allocated = 0, reserved = 0, peak = 0;
 #if defined(AUTOSNN_WITH_CUDA)
   if (torch::cuda::is_available()) {
-    using c10::cuda::CUDACachingAllocator::StatType;
     const auto stats = c10::cuda::CUDACachingAllocator::getDeviceStats(checked_device(info, 0));
-    const auto aggregate = static_cast<size_t>(StatType::AGGREGATE);
+    // StatType::AGGREGATE is 0; the enum moved between namespaces across libtorch versions.
+    const size_t aggregate = 0;
     allocated = static_cast<double>(stats.allocated_bytes[aggregate].current);
     reserved = static_cast<double>(stats.reserved_bytes[aggregate].current);
     peak = static_cast<double>(stats.allocated_bytes[aggregate].peak);

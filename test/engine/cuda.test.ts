@@ -21,8 +21,9 @@ cudaTest('conv forward/backward on the GPU matches the CPU', (t) => {
     const x = E.randn([2, 3, 8, 8], { dtype: 'float64' });
     const w = E.randn([4, 3, 3, 3], { dtype: 'float64' });
     const run = (device: E.Device) => {
-      const xd = x.to(device).setRequiresGrad(true);
-      const wd = w.to(device).setRequiresGrad(true);
+      // detach(): on the CPU, to('cpu') returns x itself, which must stay a plain input.
+      const xd = x.to(device).detach().setRequiresGrad(true);
+      const wd = w.to(device).detach().setRequiresGrad(true);
       const y = E.F.conv2d(xd, wd, null, { padding: 1 });
       y.square().sum().backward();
       return [y, xd.grad!, wd.grad!].map((v) => v.to('cpu').toNumbers());

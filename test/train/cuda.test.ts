@@ -53,28 +53,34 @@ for (const precision of E.PRECISIONS) {
   });
 }
 
-cudaTest('the same network on the GPU and the CPU: spike counts agree', (t) => {
+cudaTest('the same network on the GPU and the CPU: every layer fires alike', (t) => {
   E.tidy(() => {
     E.manualSeed(4);
     const model = compileArchitecture(arch);
     const cpu = new Network(model);
-    const weights = cpu.weightRecords();
-    const gpu = new Network(model, { device: 'cuda', weights });
-    cpu.eval();
-    gpu.eval();
+    const gpu = new Network(model, { device: 'cuda', weights: cpu.weightRecords() });
     const x = E.randn([16, 1, 32, 32]);
-    const onCpu = E.noGrad(() => cpu.forward(x)).toNumbers();
-    const onGpu = E.noGrad(() => gpu.forward(x.to('cuda')))
-      .to('cpu')
-      .toNumbers();
+    // Spikes per neuron layer (batch statistics: a fresh network's running averages are 0 and 1).
+    const spikesPerLayer = (network: Network, input: E.Tensor) => {
+      const counts = new Map<string, number>();
+      E.noGrad(() =>
+        network.forward(input, {
+          observe: ({ node, output }) => {
+            if (node.op === 'neuron') counts.set(node.name, output.tensor.sum().item() as number);
+          },
+        }),
+      );
+      return counts;
+    };
+    const onCpu = spikesPerLayer(cpu, x);
+    const onGpu = spikesPerLayer(gpu, x.to('cuda'));
+    t.true([...onCpu.values()].reduce((a, b) => a + b) > 0, 'the network fires');
     // float32 convolutions accumulate in different orders (oneDNN, cuDNN): a membrane within
-    // rounding of the threshold may fire on one and not the other, so allow a few differences.
-    const differing = onCpu.filter((v, i) => v !== onGpu[i]).length;
-    t.true(differing <= Math.ceil(onCpu.length * 0.02), `${differing} of ${onCpu.length} counts differ`);
-    t.true(
-      onCpu.some((v) => v > 0),
-      'the network fires',
-    );
+    // rounding of the threshold may fire on one and not the other, so allow 1% per layer.
+    for (const [name, count] of onCpu) {
+      const other = onGpu.get(name)!;
+      t.true(Math.abs(count - other) <= Math.max(2, 0.01 * count), `${name}: CPU ${count}, GPU ${other} spikes`);
+    }
     cpu.dispose();
     gpu.dispose();
   });
@@ -106,6 +112,13 @@ cudaTest('device memory is flat over 10,000 training steps', (t) => {
 });
 
 cudaTest('running out of GPU memory frees the caches and says what to lower', (t) => {
+  E.tidy(() =>
+    E.zeros([2 ** 28], { device: 'cuda' })
+      .sum()
+      .item(),
+  ); // leaves 1 GiB in the cache
+  const cachedBefore = E.cudaMemory().reservedBytes;
+  t.true(cachedBefore >= 2 ** 30);
   let caught: unknown;
   try {
     E.tidy(() => E.zeros([2 ** 40], { device: 'cuda' })); // 4 TiB
@@ -115,7 +128,7 @@ cudaTest('running out of GPU memory frees the caches and says what to lower', (t
   const explained = explainOutOfMemory(caught, { batchSize: 96, timesteps: 8, device: 'cuda' });
   t.true(explained instanceof OutOfMemoryError, String(caught));
   t.regex((explained as Error).message, /out of GPU memory on cuda .*lower --batch \(now 96\).*--timesteps \(now 8\)/s);
-  t.is(E.cudaMemory().reservedBytes, E.cudaMemory().allocatedBytes, 'the cache was emptied');
+  t.true(E.cudaMemory().reservedBytes <= cachedBefore - 2 ** 30, 'the cached gigabyte went back to the driver');
   t.is(
     E.tidy(() => E.ones([4], { device: 'cuda' }).sum().item()),
     4,
