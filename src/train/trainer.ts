@@ -201,6 +201,10 @@ async function trainOrThrow(
   } else {
     E.manualSeed(settings.seed);
     model = compileArchitecture(arch, { dataset: dataset.name, seed: settings.seed });
+    // The data pipeline normalises static samples; exporters and boards must do the same.
+    if (dataset.kind === 'static') {
+      model.input.normalization = { mean: [...dataset.normalization.mean], std: [...dataset.normalization.std] };
+    }
     network = new Network(model, { device: settings.device });
   }
 
