@@ -47,7 +47,7 @@ gpu-dry-run: build
 gpu-pack: build
 	scripts/gpu-pack.sh
 
-test: build lint check-cuda gpu-dry-run
+test: build lint check-cuda gpu-dry-run fixtures
 	npx ava
 
 # The small trained mnist model later tests read; cached by content hash (FRESH=1 retrains).
