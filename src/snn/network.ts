@@ -59,16 +59,33 @@ function overTime(value: Value, timesteps: number, batch: number): E.Tensor {
     .reshape([timesteps * batch, ...shape.slice(1)]);
 }
 
+/** The smallest float32 greater than float32(x). */
+export function nextFloat32Above(x: number): number {
+  const f = new Float32Array([x]);
+  const bits = new Int32Array(f.buffer);
+  if (f[0] === 0) return 1.401298464324817e-45; // the smallest subnormal, for +0 and −0
+  bits[0]! += f[0]! > 0 ? 1 : -1;
+  return f[0]!;
+}
+
 function neuronConfigOf(node: Extract<ModelNode, { op: 'neuron' }>, plifInitialTau: number): NeuronConfig {
   if (node.model === 'cuba-lif')
     throw new UnsupportedNodeError(node.name, 'CubaLIF neurons cannot run in this engine yet');
-  if (node.thresholdTest !== '>=') {
-    throw new UnsupportedNodeError(node.name, `threshold test '${String(node.thresholdTest)}' (the engine fires on ≥)`);
+  // The kernel fires on h ≥ θ. In float32, h > θ is exactly h ≥ (the next float32 above θ), so a
+  // strict test (NIR's) runs unchanged — with a hard reset, where θ is only compared against.
+  let vThreshold = node.vThreshold;
+  if (node.thresholdTest === '>') {
+    if (node.reset !== 'hard') {
+      throw new UnsupportedNodeError(node.name, "threshold test '>' with a soft reset (the engine fires on ≥)");
+    }
+    vThreshold = nextFloat32Above(node.vThreshold);
+  } else if (node.thresholdTest !== '>=') {
+    throw new UnsupportedNodeError(node.name, `threshold test '${String(node.thresholdTest)}'`);
   }
   return neuronConfig({
     kind: node.model,
     tau: node.model === 'plif' ? plifInitialTau : (node.tau ?? 2),
-    vThreshold: node.vThreshold,
+    vThreshold,
     vReset: node.vReset,
     reset: node.reset,
     decayInput: node.decayInput,

@@ -12,7 +12,8 @@ import { BUILTIN_ARCHITECTURES, builtinArchitecture, parseArchitecture } from '.
 import { compileArchitecture } from '../../src/ir/compile.js';
 import { validateModel } from '../../src/ir/model.js';
 import { loadModel, saveModel } from '../../src/ir/model-files.js';
-import { Network, UnsupportedNodeError } from '../../src/snn/network.js';
+import { Network, UnsupportedNodeError, nextFloat32Above } from '../../src/snn/network.js';
+import { neuronConfig, runNeuron } from '../../src/snn/neuron.js';
 
 for (const name of BUILTIN_ARCHITECTURES) {
   test(`built-in '${name}' compiles to a model the validator accepts`, (t) => {
@@ -107,6 +108,24 @@ test('a node the engine cannot run is named', (t) => {
     instanceOf: UnsupportedNodeError,
     message: "node 'stem.neuron': CubaLIF neurons cannot run in this engine yet",
   });
+});
+
+test("a strict '>' threshold (NIR's) runs as ≥ the next float32 above θ: equal does not fire", (t) => {
+  t.is(nextFloat32Above(0.5), 0.5000000596046448);
+  t.is(nextFloat32Above(-1), -0.9999999403953552);
+  E.tidy(() => {
+    const config = neuronConfig({ kind: 'if', vThreshold: nextFloat32Above(0.5) });
+    const x = E.tensor([[0.5, 0.5000000596046448, 0.4]]);
+    t.deepEqual(runNeuron(x, E.full([], 1), config).spikes.toNumbers(), [0, 1, 0]);
+  });
+  const model = compileArchitecture(builtinArchitecture('autosnn', { width: 2, timesteps: 2 }));
+  for (const node of model.nodes) if (node.op === 'neuron') node.thresholdTest = '>';
+  const network = new Network(model);
+  t.is(network.parameterCount() > 0, true);
+  network.dispose();
+  const soft = model.nodes.find((n) => n.op === 'neuron')!;
+  (soft as { reset: string }).reset = 'soft';
+  t.throws(() => new Network(model), { message: /threshold test '>' with a soft reset/ });
 });
 
 test('architecture JSON errors name the field', (t) => {
