@@ -22,6 +22,8 @@ function uniformParameter(shape: readonly number[], bound: number, device: Devic
 
 export abstract class Module {
   training = true;
+  /** Tensors given by the caller (shared with other modules, e.g. a supernet's): never disposed here. */
+  readonly #borrowed = new Set<Tensor>();
   /** Parameters trained by the optimizer. */
   abstract parameters(): Tensor[];
   /** Non-trained state (running statistics). */
@@ -38,13 +40,20 @@ export abstract class Module {
     return this.train(false);
   }
   dispose(): void {
-    for (const t of [...this.parameters(), ...this.buffers()]) t.dispose();
+    for (const t of [...this.parameters(), ...this.buffers()]) if (!this.#borrowed.has(t)) t.dispose();
+  }
+  /** Records `tensor` as the caller's (see dispose) and returns it. */
+  protected borrow<T extends Tensor | null | undefined>(tensor: T): T {
+    if (tensor) this.#borrowed.add(tensor);
+    return tensor;
   }
 }
 
 export interface Conv2dLayerOptions extends F.Conv2dOptions {
   bias?: boolean;
   device?: Device;
+  /** Use these tensors instead of creating parameters; they stay the caller's. */
+  tensors?: { weight: Tensor; bias?: Tensor | null };
 }
 
 export class Conv2d extends Module {
@@ -64,8 +73,16 @@ export class Conv2d extends Module {
     const fanIn = (inChannels / groups) * kh * kw;
     const bound = 1 / Math.sqrt(fanIn); // kaiming_uniform(a=√5), PyTorch's default
     const device = options.device ?? 'cpu';
-    this.weight = uniformParameter([outChannels, inChannels / groups, kh, kw], bound, device);
-    this.bias = options.bias === false ? null : uniformParameter([outChannels], bound, device);
+    const given = options.tensors;
+    this.weight = given
+      ? this.borrow(given.weight)
+      : uniformParameter([outChannels, inChannels / groups, kh, kw], bound, device);
+    this.bias =
+      options.bias === false
+        ? null
+        : given
+          ? this.borrow(given.bias ?? null)
+          : uniformParameter([outChannels], bound, device);
   }
   parameters(): Tensor[] {
     return this.bias ? [this.weight, this.bias] : [this.weight];
@@ -81,13 +98,19 @@ export class Linear extends Module {
   constructor(
     readonly inFeatures: number,
     readonly outFeatures: number,
-    options: { bias?: boolean; device?: Device } = {},
+    options: { bias?: boolean; device?: Device; tensors?: { weight: Tensor; bias?: Tensor | null } } = {},
   ) {
     super();
     const bound = 1 / Math.sqrt(inFeatures);
     const device = options.device ?? 'cpu';
-    this.weight = uniformParameter([outFeatures, inFeatures], bound, device);
-    this.bias = options.bias === false ? null : uniformParameter([outFeatures], bound, device);
+    const given = options.tensors;
+    this.weight = given ? this.borrow(given.weight) : uniformParameter([outFeatures, inFeatures], bound, device);
+    this.bias =
+      options.bias === false
+        ? null
+        : given
+          ? this.borrow(given.bias ?? null)
+          : uniformParameter([outFeatures], bound, device);
   }
   parameters(): Tensor[] {
     return this.bias ? [this.weight, this.bias] : [this.weight];
@@ -107,15 +130,22 @@ export class BatchNorm2d extends Module {
   #batchesSeen = 0;
   constructor(
     readonly channels: number,
-    readonly options: { momentum?: number; eps?: number; device?: Device } = {},
+    readonly options: {
+      momentum?: number;
+      eps?: number;
+      device?: Device;
+      /** Use these tensors instead of creating them; they stay the caller's. */
+      tensors?: { weight: Tensor; bias: Tensor; runningMean: Tensor; runningVar: Tensor };
+    } = {},
   ) {
     super();
     this.momentum = options.momentum ?? 0.1;
     const device = options.device ?? 'cpu';
-    this.weight = keep(ones([channels], { device }).setRequiresGrad(true));
-    this.bias = keep(zeros([channels], { device }).setRequiresGrad(true));
-    this.runningMean = keep(zeros([channels], { device }));
-    this.runningVar = keep(ones([channels], { device }));
+    const given = options.tensors;
+    this.weight = given ? this.borrow(given.weight) : keep(ones([channels], { device }).setRequiresGrad(true));
+    this.bias = given ? this.borrow(given.bias) : keep(zeros([channels], { device }).setRequiresGrad(true));
+    this.runningMean = given ? this.borrow(given.runningMean) : keep(zeros([channels], { device }));
+    this.runningVar = given ? this.borrow(given.runningVar) : keep(ones([channels], { device }));
   }
   parameters(): Tensor[] {
     return [this.weight, this.bias];

@@ -127,15 +127,38 @@ export class Network extends E.nn.Module {
    * `weights` loads stored tensors (every one the graph names must be there); without them the
    * network starts from PyTorch's initialisation, with PLIF at τ₀ = `plifInitialTau` (2).
    */
+  readonly #shared: ReadonlyMap<string, E.Tensor> | undefined;
+
+  /**
+   * `weights` loads stored tensors (every one the graph names must be there); without them the
+   * network starts from PyTorch's initialisation, with PLIF at τ₀ = `plifInitialTau` (2).
+   * `tensors` makes the network run on existing tensors, by weight name, instead of its own
+   * (a supernet's shared weights): every tensor the graph names must be there, and they stay
+   * the caller's (dispose() leaves them).
+   */
   constructor(
     model: Model,
-    options: { weights?: ReadonlyMap<string, TensorRecord>; device?: E.Device; plifInitialTau?: number } = {},
+    options: {
+      weights?: ReadonlyMap<string, TensorRecord>;
+      tensors?: ReadonlyMap<string, E.Tensor>;
+      device?: E.Device;
+      plifInitialTau?: number;
+    } = {},
   ) {
     super();
     this.model = model;
     this.#plifInitialTau = options.plifInitialTau ?? 2;
+    this.#shared = options.tensors;
     const device = options.device ?? 'cpu';
     this.#steps = model.nodes.map((node) => this.#compile(node, device, options.weights));
+  }
+
+  /** The caller's tensor for a weight name, when the network runs on shared tensors. */
+  #given(name: string | undefined): E.Tensor | undefined {
+    if (!this.#shared || name === undefined) return undefined;
+    const tensor = this.#shared.get(name);
+    if (!tensor) throw new UnsupportedNodeError(name, 'no shared tensor of this name was given');
+    return tensor;
   }
 
   #register(name: string | undefined, tensor: E.Tensor, weights: ReadonlyMap<string, TensorRecord> | undefined): void {
@@ -161,19 +184,41 @@ export class Network extends E.nn.Module {
           groups: node.groups,
           bias: node.bias,
           device,
+          ...(this.#shared
+            ? { tensors: { weight: this.#given(node.weights.weight)!, bias: this.#given(node.weights.bias) ?? null } }
+            : {}),
         });
         this.#register(node.weights.weight, conv.weight, weights);
         if (conv.bias) this.#register(node.weights.bias, conv.bias, weights);
         return { node, module: conv, run: ([x]) => same(x!, conv.forward(x!.tensor)) };
       }
       case 'linear': {
-        const fc = new E.nn.Linear(node.inFeatures, node.outFeatures, { bias: node.bias, device });
+        const fc = new E.nn.Linear(node.inFeatures, node.outFeatures, {
+          bias: node.bias,
+          device,
+          ...(this.#shared
+            ? { tensors: { weight: this.#given(node.weights.weight)!, bias: this.#given(node.weights.bias) ?? null } }
+            : {}),
+        });
         this.#register(node.weights.weight, fc.weight, weights);
         if (fc.bias) this.#register(node.weights.bias, fc.bias, weights);
         return { node, module: fc, run: ([x]) => same(x!, fc.forward(x!.tensor)) };
       }
       case 'batchnorm': {
-        const bn = new E.nn.BatchNorm2d(node.channels, { eps: node.eps, device });
+        const bn = new E.nn.BatchNorm2d(node.channels, {
+          eps: node.eps,
+          device,
+          ...(this.#shared
+            ? {
+                tensors: {
+                  weight: this.#given(node.weights.weight)!,
+                  bias: this.#given(node.weights.bias)!,
+                  runningMean: this.#given(node.weights.runningMean)!,
+                  runningVar: this.#given(node.weights.runningVar)!,
+                },
+              }
+            : {}),
+        });
         this.#register(node.weights.weight, bn.weight, weights);
         this.#register(node.weights.bias, bn.bias, weights);
         this.#register(node.weights.runningMean, bn.runningMean, weights);
@@ -182,7 +227,8 @@ export class Network extends E.nn.Module {
       }
       case 'neuron': {
         const config = neuronConfigOf(node, this.#plifInitialTau);
-        const layer = new SpikingNeuron(config, { channels: node.shape[0], device });
+        const w = node.model === 'plif' ? this.#given(node.weights?.w) : undefined;
+        const layer = new SpikingNeuron(config, { channels: node.shape[0], device, ...(w ? { w } : {}) });
         if (layer.w) this.#register(node.weights?.w, layer.w, weights);
         return {
           node,
@@ -295,6 +341,11 @@ export class Network extends E.nn.Module {
     this.training = flag;
     for (const s of this.#steps) s.module?.train(flag);
     return this;
+  }
+
+  /** Frees every module's own tensors; shared ones (the `tensors` option) stay the caller's. */
+  override dispose(): void {
+    for (const s of this.#steps) s.module?.dispose();
   }
 
   /**

@@ -122,13 +122,22 @@ export class SpikingNeuron extends E.nn.Module {
   readonly w: E.Tensor | null;
   readonly #fixedK: E.Tensor;
 
-  constructor(config: Partial<NeuronConfig> = {}, options: { channels?: number; device?: E.Device } = {}) {
+  constructor(
+    config: Partial<NeuronConfig> = {},
+    options: {
+      channels?: number;
+      device?: E.Device;
+      /** PLIF's w, given by the caller and left to it. */ w?: E.Tensor;
+    } = {},
+  ) {
     super();
     this.config = neuronConfig(config);
     const device = options.device ?? 'cpu';
     if (this.config.kind === 'plif') {
       const shape = this.config.perChannel ? [requireChannels(options.channels)] : [];
-      this.w = E.keep(E.full(shape, plifWeightForTau(this.config.tau), { device }).setRequiresGrad(true));
+      this.w = options.w
+        ? this.borrow(options.w)
+        : E.keep(E.full(shape, plifWeightForTau(this.config.tau), { device }).setRequiresGrad(true));
     } else {
       this.w = null;
     }
