@@ -6,7 +6,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(libtorch-dev cmake g++ make python3)
+# chromium: the report tests open the generated HTML in a headless browser.
+packages=(libtorch-dev cmake g++ make python3 chromium)
 if [[ "${1:-}" == "--bench" ]]; then packages+=(python3-torch); fi
 
 missing=()

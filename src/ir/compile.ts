@@ -110,7 +110,13 @@ function convBnNeuron(
   return neuron(g, `${prefix}.neuron`, convBn(g, prefix, input, out, kernel, stride), config);
 }
 
-function pool(g: GraphWriter, op: 'maxpool' | 'avgpool', name: string, input: string, kernel: number): string {
+function pool(
+  g: GraphWriter,
+  op: 'maxpool' | 'avgpool' | 'sumpool',
+  name: string,
+  input: string,
+  kernel: number,
+): string {
   return g.add({ op, name, inputs: [input], kernel: [kernel, kernel], stride: [kernel, kernel], padding: [0, 0] });
 }
 
@@ -199,7 +205,7 @@ function autosnnBody(g: GraphWriter, arch: AutoSnnArchitecture, x: string): stri
     if (arch.backbone === 'snn4') {
       x = neuron(g, `down${i}.neuron`, pool(g, 'avgpool', `down${i}.pool`, x, 2), arch.neuron);
     } else {
-      x = pool(g, 'maxpool', `down${i}.pool`, x, 2);
+      x = pool(g, arch.pool === 'sum' ? 'sumpool' : 'maxpool', `down${i}.pool`, x, 2);
     }
   });
   if (arch.backbone === 'snn2') x = spikingGap(g, x, arch.neuron);

@@ -43,6 +43,11 @@ interface Common {
 export interface AutoSnnArchitecture extends Common {
   kind: 'autosnn';
   backbone: Backbone;
+  /**
+   * Downsampling pool of snn1/snn2: max-pooling of spikes (the paper's), or sum-pooling (chips
+   * that only sum-pool, e.g. Speck; its output counts spikes and is not binary).
+   */
+  pool: 'max' | 'sum';
   /** Width C (16 by default; 32/64/128 scale every layer). */
   width: number;
   ops: SearchOp[];
@@ -80,6 +85,7 @@ export interface ArchitectureSettings {
   classes?: number;
   neuron?: NeuronConfig;
   backbone?: Backbone;
+  pool?: 'max' | 'sum';
 }
 
 export class ArchitectureError extends Error {
@@ -108,8 +114,16 @@ export function builtinArchitecture(name: string, settings: ArchitectureSettings
   const width = settings.width ?? 16;
   const ops = PUBLISHED_OPS[name];
   let arch: Architecture;
-  if (ops) arch = { ...common, kind: 'autosnn', backbone: settings.backbone ?? 'snn1', width, ops: [...ops] };
-  else if (name === 'cifarnet') arch = { ...common, kind: 'cifarnet', width };
+  if (ops) {
+    arch = {
+      ...common,
+      kind: 'autosnn',
+      backbone: settings.backbone ?? 'snn1',
+      pool: settings.pool ?? 'max',
+      width,
+      ops: [...ops],
+    };
+  } else if (name === 'cifarnet') arch = { ...common, kind: 'cifarnet', width };
   else if (name === 'resnet19') arch = { ...common, kind: 'resnet19', width };
   else {
     throw new ArchitectureError(
@@ -186,5 +200,7 @@ export function parseArchitecture(json: unknown, source: string): Architecture {
       fail(source, `ops[${i}]`, `unknown operation ${JSON.stringify(op)} (expected one of ${SEARCH_OPS.join(', ')})`);
     }
   });
-  return { ...common, kind, backbone, width, ops: ops as SearchOp[] };
+  const pool = a.pool ?? 'max';
+  if (pool !== 'max' && pool !== 'sum') fail(source, 'pool', `expected 'max' or 'sum', got ${JSON.stringify(pool)}`);
+  return { ...common, kind, backbone, pool, width, ops: ops as SearchOp[] };
 }

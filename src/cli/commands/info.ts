@@ -1,4 +1,5 @@
 /** `autosnn info`: the engine, libtorch version, threads, CUDA and devices. */
+import type { CommandSpec } from '../command.js';
 import * as E from '../../engine/index.js';
 
 export function runInfo(options: { json: boolean }): number {
@@ -28,3 +29,10 @@ export function runInfo(options: { json: boolean }): number {
   for (const [key, value] of rows) process.stdout.write(`${key.padEnd(width)}  ${value}\n`);
   return 0;
 }
+
+export const infoCommand: CommandSpec = {
+  name: 'info',
+  summary: 'the engine: libtorch version, threads, CUDA availability and devices',
+  options: {},
+  run: (values) => runInfo({ json: values.json === true }),
+};

@@ -6,6 +6,8 @@
  */
 import * as E from '../../engine/index.js';
 import { Progress } from '../progress.js';
+import type { CommandSpec } from '../command.js';
+import { parseDevice, parseSeed, positiveInt, positiveNumber, stringOption } from '../args.js';
 
 export interface TinyTrainingOptions {
   steps: number;
@@ -144,3 +146,30 @@ export function runTrainTiny(options: TinyTrainingOptions & { json: boolean }): 
   );
   return result.lateMeanLoss < result.earlyMeanLoss ? 0 : 1;
 }
+
+export const trainTinyCommand: CommandSpec = {
+  name: 'train-tiny',
+  summary: 'train a tiny CNN on random data and show the loss fall (engine check)',
+  options: {
+    steps: { type: 'string', value: 'N', description: `training steps (default ${TINY_DEFAULTS.steps})` },
+    batch: { type: 'string', value: 'N', description: `batch size (default ${TINY_DEFAULTS.batch})` },
+    samples: {
+      type: 'string',
+      value: 'N',
+      description: `random images to memorise (default ${TINY_DEFAULTS.samples})`,
+    },
+    lr: { type: 'string', value: 'X', description: `peak learning rate (default ${TINY_DEFAULTS.lr})` },
+    seed: { type: 'string', value: 'N', description: `random seed (default ${TINY_DEFAULTS.seed})` },
+    device: { type: 'string', value: 'D', description: 'cpu, cuda or cuda:N (default cpu)' },
+  },
+  run: (values) =>
+    runTrainTiny({
+      steps: positiveInt('steps', stringOption(values, 'steps'), TINY_DEFAULTS.steps),
+      batch: positiveInt('batch', stringOption(values, 'batch'), TINY_DEFAULTS.batch),
+      samples: positiveInt('samples', stringOption(values, 'samples'), TINY_DEFAULTS.samples),
+      lr: positiveNumber('lr', stringOption(values, 'lr'), TINY_DEFAULTS.lr),
+      seed: parseSeed(stringOption(values, 'seed'), TINY_DEFAULTS.seed),
+      device: parseDevice(stringOption(values, 'device')),
+      json: values.json === true,
+    }),
+};

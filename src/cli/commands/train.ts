@@ -1,10 +1,28 @@
 /** `autosnn train`: train an architecture on a dataset into a model directory. */
 import { readFile } from 'node:fs/promises';
 import * as E from '../../engine/index.js';
-import { getDataset } from '../../data/index.js';
-import { builtinArchitecture, parseArchitecture, PUBLISHED_OPS, type Architecture } from '../../snn/architecture.js';
-import { train, type TrainSettings } from '../../train/trainer.js';
+import { DATASET_NAMES, getDataset } from '../../data/index.js';
+import {
+  BUILTIN_ARCHITECTURES,
+  builtinArchitecture,
+  parseArchitecture,
+  PUBLISHED_OPS,
+  type Architecture,
+} from '../../snn/architecture.js';
+import { train, TRAIN_DEFAULTS, type TrainSettings } from '../../train/trainer.js';
 import { Progress } from '../progress.js';
+import type { CommandSpec } from '../command.js';
+import {
+  choice,
+  parseDevice,
+  parsePrecision,
+  parseSeed,
+  positiveInt,
+  positiveNumber,
+  requireOption,
+  stringOption,
+  UsageError,
+} from '../args.js';
 
 export interface TrainCommandOptions extends TrainSettings {
   arch: string;
@@ -79,3 +97,74 @@ export async function runTrain(options: TrainCommandOptions): Promise<number> {
   }
   return 0;
 }
+
+export const trainCommand: CommandSpec = {
+  name: 'train',
+  summary: 'train a spiking network on a dataset into a model directory',
+  options: {
+    arch: { type: 'string', value: 'NAME|FILE', description: `${BUILTIN_ARCHITECTURES.join(', ')}, or a JSON file` },
+    dataset: { type: 'string', value: 'NAME', description: `${DATASET_NAMES.join(' or ')} (built in)` },
+    out: {
+      type: 'string',
+      value: 'DIR',
+      description: 'where model.json, weights.safetensors, metrics.json and the checkpoint go',
+    },
+    width: { type: 'string', value: 'C', description: 'width (default 16)' },
+    T: { type: 'string', value: 'N', description: 'timesteps (default 8)' },
+    epochs: { type: 'string', value: 'N', description: `(default ${TRAIN_DEFAULTS.epochs})` },
+    batch: { type: 'string', value: 'N', description: `(default ${TRAIN_DEFAULTS.batchSize})` },
+    lr: { type: 'string', value: 'X', description: `(default ${TRAIN_DEFAULTS.lr})` },
+    optimizer: { type: 'string', value: 'adam|sgd', description: `(default ${TRAIN_DEFAULTS.optimizer})` },
+    loss: { type: 'string', value: 'mse|cross-entropy', description: `(default ${TRAIN_DEFAULTS.loss})` },
+    seed: { type: 'string', value: 'N', description: `(default ${TRAIN_DEFAULTS.seed})` },
+    device: { type: 'string', value: 'D', description: 'cpu, cuda or cuda:N (default cpu)' },
+    precision: {
+      type: 'string',
+      value: 'P',
+      description: 'fp32, bf16 or fp16 (autocast; fp16 needs CUDA; default fp32)',
+    },
+    resume: { type: 'boolean', description: 'continue from DIR/checkpoint' },
+    'max-batches': { type: 'string', value: 'N', description: 'stop each epoch after N batches (quick runs)' },
+    'data-dir': {
+      type: 'string',
+      value: 'DIR',
+      description: '(not implemented yet: for the downloaded datasets of a later issue)',
+    },
+  },
+  run: (values) => {
+    const arch = requireOption(values, 'arch', 'train', '(a built-in name or a JSON file)');
+    const dataset = requireOption(values, 'dataset', 'train', `(${DATASET_NAMES.join(' or ')})`);
+    const out = requireOption(values, 'out', 'train', 'DIR');
+    if (stringOption(values, 'data-dir') !== undefined) {
+      throw new UsageError(
+        `--data-dir: not implemented yet: the built-in datasets (mnist, nmnist-sim) need none, and readers for ` +
+          `downloaded datasets (CIFAR, SVHN, N-MNIST, DVS128 Gesture, …) arrive with the real-datasets issue`,
+      );
+    }
+    const maxBatches = stringOption(values, 'max-batches');
+    return runTrain({
+      ...TRAIN_DEFAULTS,
+      arch,
+      dataset,
+      out,
+      width: positiveInt('width', stringOption(values, 'width'), 16),
+      timesteps: positiveInt('T', stringOption(values, 'T'), 8),
+      epochs: positiveInt('epochs', stringOption(values, 'epochs'), TRAIN_DEFAULTS.epochs),
+      batchSize: positiveInt('batch', stringOption(values, 'batch'), TRAIN_DEFAULTS.batchSize),
+      lr: positiveNumber('lr', stringOption(values, 'lr'), TRAIN_DEFAULTS.lr),
+      optimizer: choice(
+        'optimizer',
+        stringOption(values, 'optimizer'),
+        ['adam', 'sgd'] as const,
+        TRAIN_DEFAULTS.optimizer,
+      ),
+      loss: choice('loss', stringOption(values, 'loss'), ['mse', 'cross-entropy'] as const, TRAIN_DEFAULTS.loss),
+      seed: parseSeed(stringOption(values, 'seed'), TRAIN_DEFAULTS.seed),
+      device: parseDevice(stringOption(values, 'device')),
+      precision: parsePrecision(stringOption(values, 'precision')),
+      maxBatchesPerEpoch: maxBatches === undefined ? undefined : positiveInt('max-batches', maxBatches, 1),
+      resume: values.resume === true,
+      json: values.json === true,
+    });
+  },
+};

@@ -9,7 +9,7 @@
  * with the reason, so an exporter can refuse it by name.
  */
 import { consumersOf, float32Record, nodesByName, readFloat64, type ModelBundle } from '../bundle.js';
-import type { BatchNormNode, Conv2dNode, LinearNode, ModelNode } from '../model.js';
+import type { BatchNormNode, Conv2dNode, LinearNode, Model, ModelNode } from '../model.js';
 import type { TensorRecord } from '../safetensors.js';
 
 export interface FoldResult extends ModelBundle {
@@ -90,4 +90,32 @@ function foldInto(layer: Conv2dNode | LinearNode, bn: BatchNormNode, weights: Ma
 /** The batch norms a format cannot take, as one error message naming each and why; '' if none. */
 export function describeUnfolded(unfolded: FoldResult['unfolded']): string {
   return unfolded.map((u) => `node '${u.batchnorm}': batch norm not folded: ${u.reason}`).join('; ');
+}
+
+/**
+ * The graph of foldBatchNorm without its arithmetic: batch norms after a conv2d or linear read by
+ * nothing else removed, their readers rewired. For checks that look at structure only (a
+ * target's fit check during the search), where no weights are at hand.
+ */
+export function foldBatchNormStructure(model: Model): Model {
+  const byName = nodesByName(model);
+  const consumers = consumersOf(model);
+  const replacedBy = new Map<string, string>();
+  for (const node of model.nodes) {
+    if (node.op !== 'batchnorm') continue;
+    const layer = byName.get(node.inputs[0]!);
+    if (layer && (layer.op === 'conv2d' || layer.op === 'linear') && consumers.get(layer.name)?.length === 1) {
+      replacedBy.set(node.name, layer.name);
+    }
+  }
+  const nodes = model.nodes
+    .filter((node) => !replacedBy.has(node.name))
+    .map((node) => {
+      const rewired = { ...node, inputs: node.inputs.map((input) => replacedBy.get(input) ?? input) } as ModelNode;
+      const folded = [...replacedBy.values()].includes(node.name);
+      return folded && (node.op === 'conv2d' || node.op === 'linear')
+        ? ({ ...rewired, bias: true } as ModelNode)
+        : rewired;
+    });
+  return { ...model, nodes };
 }

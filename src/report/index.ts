@@ -1,0 +1,8 @@
+/** Server-side charts and self-contained HTML pages: the energy report, the search page, the demo index. */
+export { barChart, heatMap, stackedBars } from './charts.js';
+export type { Bar, BarChartSpec, HeatMapSpec, StackedBarsSpec, StackedCategory } from './charts.js';
+export { renderEnergyReport } from './energy-report.js';
+export type { EnergyReportInput, ReportModel } from './energy-report.js';
+export { BASE_CSS, Html, html, htmlPage, raw, table } from './html.js';
+export type { Cell } from './html.js';
+export { escapeXml, formatNumber, formatPercent, formatSI, formatValue } from './format.js';
