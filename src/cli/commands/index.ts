@@ -3,5 +3,6 @@ import type { CommandSpec } from '../command.js';
 import { infoCommand } from './info.js';
 import { trainCommand } from './train.js';
 import { trainTinyCommand } from './train-tiny.js';
+import { retrainCommand, searchCommand } from './search.js';
 
-export const COMMANDS: readonly CommandSpec[] = [infoCommand, trainCommand, trainTinyCommand];
+export const COMMANDS: readonly CommandSpec[] = [infoCommand, trainCommand, searchCommand, retrainCommand, trainTinyCommand];
