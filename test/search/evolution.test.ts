@@ -62,9 +62,9 @@ test('evolution: P per generation, at most P·G evaluations, never the same arch
 
 test('evolution is reproducible from the seed and differs between seeds', async (t) => {
   const run = async (seed: number) =>
-    (await evolve(space, { ...EVOLUTION_DEFAULTS, generations: 4 }, createRng(seed), async (g) => synthetic(g))).all.map(
-      (c) => genomeKey(c.genome),
-    );
+    (
+      await evolve(space, { ...EVOLUTION_DEFAULTS, generations: 4 }, createRng(seed), async (g) => synthetic(g))
+    ).all.map((c) => genomeKey(c.genome));
   t.deepEqual(await run(7), await run(7));
   t.notDeepEqual(await run(7), await run(8));
 });
