@@ -16,6 +16,11 @@ import { compileArchitecture } from '../src/ir/compile.js';
 import { Network } from '../src/snn/network.js';
 import { rateLoss } from '../src/snn/loss.js';
 import { runPythonReference } from './python-reference.js';
+import { Supernet } from '../src/search/supernet.js';
+import { neuronOf, randomGenome, type SearchSpace } from '../src/search/space.js';
+import { ActivityCounter } from '../src/snn/activity.js';
+import { createRng } from '../src/data/index.js';
+import { SEARCH_OPS } from '../src/snn/architecture.js';
 import { printTable, type Row } from './timing.js';
 
 interface Sizes {
@@ -50,6 +55,22 @@ const DRY: Sizes = {
   matmul: 64,
 };
 
+/** The paper's CIFAR-10 search: 40,000 training images, 10,000 validation, 600 epochs, 400 candidates. */
+const PAPER_SEARCH = { trainImages: 40_000, validationImages: 10_000, epochs: 600, candidates: 400, width: 16, timesteps: 8 };
+
+interface SearchThroughput {
+  width: number;
+  timesteps: number;
+  batch: number;
+  /** Supernet training, one uniformly drawn path per batch. */
+  supernetImagesPerSecond: number;
+  /** Scoring one candidate: 4 batch-norm recalibration batches + the validation split, with activity counted. */
+  candidateSeconds: number;
+  candidatesPerMinute: number;
+  /** The paper's full search at this speed: 600 epochs of 40,000 images + 400 candidates of 10,000. */
+  projectedFullSearchHours: number;
+}
+
 interface ReferenceStep {
   torch: string;
   device: string;
@@ -79,7 +100,7 @@ export interface GpuBenchResult {
   conv: { dtype: string; shape: number[]; forward_tflops: number; forward_backward_tflops: number };
   matmulPeakTflops: number;
   convFractionOfPeak: number;
-  notMeasured: Record<string, string>;
+  search: SearchThroughput;
 }
 
 /** Median seconds per call of `fn`, with the GPU drained before and after each timed loop. */
@@ -199,6 +220,63 @@ function matmulPeak(device: E.Device, sizes: Sizes, repeats: number): number {
   return (2 * m * m * m) / seconds / 1e12;
 }
 
+/** Supernet training and candidate scoring at the paper's CIFAR-10 size, on random data of that shape. */
+function searchThroughput(device: E.Device, sizes: Sizes, dryRun: boolean, repeats: number): SearchThroughput {
+  const width = dryRun ? sizes.width : PAPER_SEARCH.width;
+  const timesteps = dryRun ? sizes.timesteps : PAPER_SEARCH.timesteps;
+  const batch = sizes.batch;
+  const space: SearchSpace = {
+    backbone: 'snn1',
+    width,
+    timesteps,
+    input: { shape: [3, 32, 32], encoding: 'direct' },
+    classes: 10,
+    neuron: neuronOf('plif'),
+    pool: 'max',
+    ops: SEARCH_OPS,
+  };
+  E.manualSeed(0);
+  const supernet = new Supernet(space, device);
+  const optimizer = new E.Adam(supernet.parameters(), { lr: 1e-3 });
+  const x = E.keep(E.randn([batch, 3, 32, 32], { device }));
+  const y = E.keep(E.randint(0, 10, [batch], { device }));
+  const rng = createRng(1);
+  const steps = dryRun ? 1 : 10;
+  const stepSeconds = deviceSeconds(() => void supernet.trainStep(randomGenome(space, rng), x, y, optimizer), 2, steps, repeats);
+  // Scoring: the paper's 10,000 validation images in batches, plus the recalibration batches.
+  const batches = dryRun ? 2 : Math.ceil(PAPER_SEARCH.validationImages / batch) + 4;
+  const candidateSeconds = deviceSeconds(
+    () => {
+      const candidate = supernet.candidate(randomGenome(space, rng), { ownStatistics: true });
+      candidate.network.eval();
+      const counter = new ActivityCounter(candidate.network);
+      for (let b = 0; b < batches; b++) {
+        E.tidy(() => E.noGrad(() => void candidate.network.forward(x, { observe: counter.observe }).sum().item()));
+      }
+      candidate.dispose();
+    },
+    0,
+    1,
+    dryRun ? 1 : 3,
+  );
+  optimizer.dispose();
+  supernet.dispose();
+  E.dispose([x, y]);
+  const imagesPerSecond = batch / stepSeconds;
+  const candidatesPerMinute = 60 / candidateSeconds;
+  const hours =
+    (PAPER_SEARCH.epochs * PAPER_SEARCH.trainImages) / imagesPerSecond / 3600 + PAPER_SEARCH.candidates / candidatesPerMinute / 60;
+  return {
+    width,
+    timesteps,
+    batch,
+    supernetImagesPerSecond: imagesPerSecond,
+    candidateSeconds,
+    candidatesPerMinute,
+    projectedFullSearchHours: hours,
+  };
+}
+
 export function benchGpu(options: { repeats: number; dryRun?: boolean }): GpuBenchResult | { skipped: string } {
   const dryRun = options.dryRun === true;
   if (!dryRun && !E.cudaAvailable()) {
@@ -220,6 +298,7 @@ export function benchGpu(options: { repeats: number; dryRun?: boolean }): GpuBen
   );
   const conv = convThroughput(device, sizes, repeats);
   const peak = matmulPeak(device, sizes, repeats);
+  const search = searchThroughput(device, sizes, dryRun, repeats);
   const gpuName = dryRun ? 'cpu (dry run)' : (E.info().devices[0]?.name ?? 'cuda');
 
   const rows: Row[] = [
@@ -240,16 +319,17 @@ export function benchGpu(options: { repeats: number; dryRun?: boolean }): GpuBen
     { name: 'same, forward + backward', value: conv.forward_backward_tflops, unit: 'TFLOP/s' },
     { name: `matrix product ${sizes.matmul}³ (measured peak)`, value: peak, unit: 'TFLOP/s' },
     { name: 'conv fwd+bwd ÷ peak', value: conv.forward_backward_tflops / peak, unit: '', goal: '' },
+    {
+      name: `supernet training C=${search.width} T=${search.timesteps} batch ${search.batch}`,
+      value: search.supernetImagesPerSecond,
+      unit: 'images/s',
+    },
+    { name: 'candidate scoring (10,000 validation images)', value: search.candidatesPerMinute, unit: 'candidates/min' },
+    { name: "the paper's full search (600 epochs, 400 candidates)", value: search.projectedFullSearchHours, unit: 'h' },
   ];
   printTable(`gpu (${gpuName}; libtorch ${E.info().libtorch}; median of ${repeats})`, rows);
   for (const s of trainSteps)
     if (!s.reference) process.stdout.write(`PyTorch reference (${s.precision}) not run: ${s.referenceUnavailable}\n`);
-  const notMeasured = {
-    supernetThroughput: 'the supernet does not exist yet (issue: AutoSNN search)',
-    candidateScoring: 'the search does not exist yet (issue: AutoSNN search)',
-    fullSearchProjection: 'needs the two figures above',
-  };
-  process.stdout.write(`not measured: supernet images/s, candidates/min, full-search projection (no search yet)\n`);
   return {
     device: gpuName,
     dryRun,
@@ -260,6 +340,6 @@ export function benchGpu(options: { repeats: number; dryRun?: boolean }): GpuBen
     conv,
     matmulPeakTflops: peak,
     convFractionOfPeak: conv.forward_backward_tflops / peak,
-    notMeasured,
+    search,
   };
 }
