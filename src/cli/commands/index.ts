@@ -4,5 +4,14 @@ import { infoCommand } from './info.js';
 import { trainCommand } from './train.js';
 import { trainTinyCommand } from './train-tiny.js';
 import { retrainCommand, searchCommand } from './search.js';
+import { exportCommand, inspectCommand } from './export.js';
 
-export const COMMANDS: readonly CommandSpec[] = [infoCommand, trainCommand, searchCommand, retrainCommand, trainTinyCommand];
+export const COMMANDS: readonly CommandSpec[] = [
+  infoCommand,
+  trainCommand,
+  searchCommand,
+  retrainCommand,
+  exportCommand,
+  inspectCommand,
+  trainTinyCommand,
+];

@@ -5,7 +5,13 @@ import { SEARCH_OPS, type Backbone } from '../../snn/architecture.js';
 import { neuronOf, parseOps, spaceSize, type SearchSpace } from '../../search/space.js';
 import { parseObjective } from '../../search/fitness.js';
 import { EVOLUTION_DEFAULTS } from '../../search/evolution.js';
-import { retrainFromSearch, SEARCH_DEFAULTS, SearchRun, type SearchRecord, type SearchSettings } from '../../search/search.js';
+import {
+  retrainFromSearch,
+  SEARCH_DEFAULTS,
+  SearchRun,
+  type SearchRecord,
+  type SearchSettings,
+} from '../../search/search.js';
 import { readCalibrationProfile } from '../../../targets/calibration.js';
 import { getTarget } from '../../../targets/index.js';
 import { Progress } from '../progress.js';
@@ -27,7 +33,9 @@ import {
 function settingsFrom(values: OptionValues): SearchSettings {
   const datasetName = requireOption(values, 'dataset', 'search', `(${DATASET_NAMES.join(' or ')})`);
   if (stringOption(values, 'data-dir') !== undefined) {
-    throw new UsageError('--data-dir: not implemented yet: readers for downloaded datasets arrive with the real-datasets issue');
+    throw new UsageError(
+      '--data-dir: not implemented yet: readers for downloaded datasets arrive with the real-datasets issue',
+    );
   }
   const dataset = getDataset(datasetName);
   const backbone = choice('space', stringOption(values, 'space'), ['snn1', 'snn2', 'snn3', 'snn4'] as const, 'snn1');
@@ -165,7 +173,8 @@ async function runSearch(values: OptionValues): Promise<number> {
             `accuracy ${((b.accuracy ?? 0) * 100).toFixed(2)}%, cost ${b.cost.toPrecision(4)} (target ${target?.toPrecision(4) ?? '—'})`,
         );
       },
-      onRetrainEpoch: (epoch, accuracy) => log(`retrain epoch ${epoch}: validation accuracy ${(accuracy * 100).toFixed(2)}%`),
+      onRetrainEpoch: (epoch, accuracy) =>
+        log(`retrain epoch ${epoch}: validation accuracy ${(accuracy * 100).toFixed(2)}%`),
     },
   });
   const record = await run.run({ resume: values.resume === true });
@@ -181,30 +190,64 @@ export const searchCommand: CommandSpec = {
     dataset: { type: 'string', value: 'NAME', description: `${DATASET_NAMES.join(' or ')} (built in)` },
     'data-dir': { type: 'string', value: 'DIR', description: '(not implemented yet: downloaded datasets)' },
     out: { type: 'string', value: 'DIR', description: 'search.json, the supernet checkpoint, best/ (retrained)' },
-    space: { type: 'string', value: 'snn1|snn2|snn3|snn4', description: 'backbone (snn1: the paper; 2: +spiking GAP; 3: strided ops; 4: avg-pool + neuron)' },
+    space: {
+      type: 'string',
+      value: 'snn1|snn2|snn3|snn4',
+      description: 'backbone (snn1: the paper; 2: +spiking GAP; 3: strided ops; 4: avg-pool + neuron)',
+    },
     width: { type: 'string', value: 'C', description: 'width (default 16)' },
     T: { type: 'string', value: 'N', description: 'timesteps (default 8)' },
     neuron: { type: 'string', value: 'if|lif|plif', description: 'neuron model (default plif)' },
     pool: { type: 'string', value: 'max|sum', description: 'downsampling pool (default max)' },
     ops: { type: 'string', value: 'A,B,…', description: `allowed operations (default all: ${SEARCH_OPS.join(', ')})` },
-    'supernet-epochs': { type: 'string', value: 'N', description: `supernet training epochs (default ${SEARCH_DEFAULTS.supernetEpochs})` },
+    'supernet-epochs': {
+      type: 'string',
+      value: 'N',
+      description: `supernet training epochs (default ${SEARCH_DEFAULTS.supernetEpochs})`,
+    },
     'max-batches': { type: 'string', value: 'N', description: 'stop each supernet epoch after N batches (quick runs)' },
     batch: { type: 'string', value: 'N', description: `batch size (default ${SEARCH_DEFAULTS.batchSize})` },
     lr: { type: 'string', value: 'X', description: `Adam learning rate (default ${SEARCH_DEFAULTS.lr})` },
-    strategy: { type: 'string', value: 'evolution|random', description: 'evolution (default) or the paper\'s random-search control' },
+    strategy: {
+      type: 'string',
+      value: 'evolution|random',
+      description: "evolution (default) or the paper's random-search control",
+    },
     generations: { type: 'string', value: 'G', description: `(default ${EVOLUTION_DEFAULTS.generations})` },
-    population: { type: 'string', value: 'P', description: `(default ${EVOLUTION_DEFAULTS.population}; top-k, mutants and crossovers scale with it)` },
+    population: {
+      type: 'string',
+      value: 'P',
+      description: `(default ${EVOLUTION_DEFAULTS.population}; top-k, mutants and crossovers scale with it)`,
+    },
     lambda: { type: 'string', value: 'L', description: `fitness exponent λ (default ${SEARCH_DEFAULTS.lambda})` },
     'target-spikes': { type: 'string', value: 'S', description: 'cost target (default: the median of generation 0)' },
-    objective: { type: 'string', value: 'O', description: 'spikes (default), energy:<target>, pareto:spikes, pareto:energy:<target>' },
+    objective: {
+      type: 'string',
+      value: 'O',
+      description: 'spikes (default), energy:<target>, pareto:spikes, pareto:energy:<target>',
+    },
     fit: { type: 'string', value: 'T1,T2', description: 'chips every candidate must fit (after their rewrites)' },
     'energy-budget-uj': { type: 'string', value: 'X', description: 'hard limit on energy per inference (µJ)' },
     calibration: { type: 'string', value: 'FILE', description: 'a calibration profile for the energy target' },
-    'budget-minutes': { type: 'string', value: 'M', description: 'wall-clock budget, split between supernet and evolution' },
+    'budget-minutes': {
+      type: 'string',
+      value: 'M',
+      description: 'wall-clock budget, split between supernet and evolution',
+    },
     'val-samples': { type: 'string', value: 'N', description: 'score each candidate on at most N validation samples' },
-    'no-bn-recalibration': { type: 'boolean', description: 'score with the supernet\'s batch-norm statistics (the authors\' way)' },
-    'score-with-augmentation': { type: 'boolean', description: 'score the validation split with training augmentation (the authors\' way)' },
-    'retrain-epochs': { type: 'string', value: 'N', description: 'retrain the winner from scratch for N epochs into DIR/best' },
+    'no-bn-recalibration': {
+      type: 'boolean',
+      description: "score with the supernet's batch-norm statistics (the authors' way)",
+    },
+    'score-with-augmentation': {
+      type: 'boolean',
+      description: "score the validation split with training augmentation (the authors' way)",
+    },
+    'retrain-epochs': {
+      type: 'string',
+      value: 'N',
+      description: 'retrain the winner from scratch for N epochs into DIR/best',
+    },
     seed: { type: 'string', value: 'N', description: `(default ${SEARCH_DEFAULTS.seed})` },
     device: { type: 'string', value: 'D', description: 'cpu, cuda or cuda:N (default cpu)' },
     resume: { type: 'boolean', description: 'continue the search in DIR (same options)' },
@@ -225,11 +268,16 @@ export const retrainCommand: CommandSpec = {
   run: async (values) => {
     const dir = requireOption(values, 'search', 'retrain', 'DIR');
     const epochsText = stringOption(values, 'epochs');
-    const result = await retrainFromSearch(dir, epochsText === undefined ? undefined : positiveInt('epochs', epochsText, 1), {
-      onRetrainEpoch: (epoch, accuracy) => {
-        if (values.json !== true) process.stderr.write(`epoch ${epoch}: validation accuracy ${(accuracy * 100).toFixed(2)}%\n`);
+    const result = await retrainFromSearch(
+      dir,
+      epochsText === undefined ? undefined : positiveInt('epochs', epochsText, 1),
+      {
+        onRetrainEpoch: (epoch, accuracy) => {
+          if (values.json !== true)
+            process.stderr.write(`epoch ${epoch}: validation accuracy ${(accuracy * 100).toFixed(2)}%\n`);
+        },
       },
-    });
+    );
     if (values.json === true) process.stdout.write(`${JSON.stringify(result)}\n`);
     else process.stdout.write(`test accuracy ${(result.testAccuracy * 100).toFixed(2)}% → ${result.out}\n`);
     return 0;
