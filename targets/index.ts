@@ -14,6 +14,7 @@ import { spinnaker2 } from './spinnaker2.js';
 import { truenorth } from './truenorth.js';
 import { xyloAudio2, xyloAudio3, xyloImu } from './xylo.js';
 import type { Target } from './types.js';
+import type { FitIssue, FitReport } from './types.js';
 
 const ALL: Target[] = [
   cmos45,
@@ -43,3 +44,11 @@ export function getTarget(name: string): Target {
 
 export { annEquivalentEnergy } from './cmos45.js';
 export { energyPerInference, memoryAware } from './energy.js';
+
+/**
+ * The issues of a fit report that the target's own rewrites (applied at export) do not remove:
+ * what really stops a model from mapping onto the chip.
+ */
+export function blockingIssues(report: FitReport, target: Target): FitIssue[] {
+  return report.issues.filter((issue) => !issue.fixedBy || !target.rewrites.includes(issue.fixedBy));
+}

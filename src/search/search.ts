@@ -14,12 +14,10 @@ import * as E from '../engine/index.js';
 import { BatchLoader, createRng, deriveSeed, getDataset, type Dataset } from '../data/index.js';
 import { ActivityCounter, type Activity } from '../snn/activity.js';
 import { predictions } from '../snn/loss.js';
-import { foldBatchNormStructure } from '../ir/passes/fold-batchnorm.js';
-import { rewriteBinaryMaxPool } from '../ir/passes/binary-maxpool.js';
-import type { Model } from '../ir/model.js';
-import { getTarget } from '../../targets/index.js';
+import { applyRewrites } from '../ir/passes/index.js';
+import { blockingIssues, getTarget } from '../../targets/index.js';
 import { energyPerInference } from '../../targets/energy.js';
-import type { CalibrationProfile, RewriteName, Target } from '../../targets/types.js';
+import type { CalibrationProfile, Target } from '../../targets/types.js';
 import { train, TRAIN_DEFAULTS, type TrainResult } from '../train/trainer.js';
 import { Supernet } from './supernet.js';
 import { architectureOf, genomeKey, type Genome, type SearchSpace } from './space.js';
@@ -155,24 +153,6 @@ async function writeJsonAtomically(file: string, value: unknown): Promise<void> 
   const temp = `${file}.${process.pid}.tmp`;
   await writeFile(temp, `${JSON.stringify(value, null, 2)}\n`);
   await rename(temp, file);
-}
-
-/** A model's structure after a target's rewrites, for its fit check (no weights needed). */
-function rewrittenForFit(model: Model, rewrites: readonly RewriteName[]): { model: Model; notes: string[] } {
-  let current = model;
-  const notes: string[] = [];
-  for (const rewrite of rewrites) {
-    if (rewrite === 'fold-batchnorm') current = foldBatchNormStructure(current);
-    if (rewrite === 'maxpool-to-sumpool' && current.nodes.some((n) => n.op === 'maxpool')) {
-      try {
-        current = rewriteBinaryMaxPool({ model: current, weights: new Map() }).model;
-      } catch (error) {
-        notes.push((error as Error).message);
-      }
-    }
-    // 'quantize' changes values, not structure: the fit check reads the target's rules itself.
-  }
-  return { model: current, notes };
 }
 
 class Deadline {
@@ -472,10 +452,10 @@ export class SearchRun {
     }
     // The energy target's fit counts too: an estimate for a chip the model cannot map to is moot.
     for (const [name, chip] of this.#targets) {
-      const { model, notes } = rewrittenForFit(candidate.model, chip.rewrites);
+      const { model, notes } = applyRewrites(candidate.model, undefined, chip.rewrites);
       for (const note of notes) reasons.push(`${name}: ${note}`);
       const report = chip.fit(model);
-      for (const issue of report.issues) {
+      for (const issue of blockingIssues(report, chip)) {
         reasons.push(`${name}: node '${issue.node}': ${issue.constraint}: needs ${issue.needs}, has ${issue.has}`);
       }
     }

@@ -5,6 +5,7 @@ import { trainCommand } from './train.js';
 import { trainTinyCommand } from './train-tiny.js';
 import { retrainCommand, searchCommand } from './search.js';
 import { exportCommand, inspectCommand } from './export.js';
+import { calibrateCommand, estimateCommand, probesCommand } from './energy.js';
 
 export const COMMANDS: readonly CommandSpec[] = [
   infoCommand,
@@ -13,5 +14,8 @@ export const COMMANDS: readonly CommandSpec[] = [
   retrainCommand,
   exportCommand,
   inspectCommand,
+  estimateCommand,
+  probesCommand,
+  calibrateCommand,
   trainTinyCommand,
 ];
