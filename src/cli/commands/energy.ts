@@ -244,7 +244,10 @@ export const probesCommand: CommandSpec = {
               ? await (await import('../../../export/netx/writer.js')).exportNetx(probe.bundle)
               : format === 'onnx'
                 ? (await import('../../../export/onnx/index.js')).exportOnnx(probe.bundle)
-                : (await import('../../../export/firmware/index.js')).exportFirmware(probe.bundle);
+                : (await import('../../../export/firmware/index.js')).exportFirmware(probe.bundle, {
+                    // Probes record no normalisation: their fixed input's own range sets the frame's scale.
+                    inputRange: [Math.min(0, ...probe.inputs), Math.max(1, ...probe.inputs)],
+                  });
         await writeFile(file, result.bytes);
         exported.push(file);
       }
