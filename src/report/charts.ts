@@ -6,17 +6,19 @@
 import {
   formatNumber,
   formatPercent,
+  formatSI,
   formatValue,
   isSIUnit,
   linearScale,
   logScale,
+  px,
   rampColor,
   seriesColor,
   textWidth,
   truncate,
   type Scale,
 } from './format.js';
-import { dataAttrs, el, svgRoot, text, tooltip } from './svg.js';
+import { dataAttrs, el, svgRoot, text, tooltip, type Attrs } from './svg.js';
 
 const TITLE_HEIGHT = 30;
 const AXIS_HEIGHT = 44;
@@ -463,4 +465,466 @@ export function stackedBars(spec: StackedBarsSpec): string {
   });
   parts.push(el('g', { class: 'legend' }, ...legend));
   return svgRoot('stacked', width, ly + 24, spec.title, ...parts);
+}
+
+export interface LinePoint {
+  x: number;
+  y: number;
+  /** Rendered as data-* attributes on the point's marker. */
+  data?: Record<string, string>;
+}
+
+export interface LineSeries {
+  name: string;
+  /** Joined in order of x; a non-finite value (or, on a log scale, one ≤ 0) breaks the line. */
+  points: LinePoint[];
+  dashed?: boolean;
+  /**
+   * Pixels; 2 unless given. A wide series listed before a thin one stays visible around it where
+   * the two coincide (a running best that equals the generation's best, say).
+   */
+  strokeWidth?: number;
+  /** Rendered as data-* attributes on the series' line. */
+  data?: Record<string, string>;
+}
+
+export interface LineChartSpec {
+  title: string;
+  /** Unit of y: SI units get prefixes on the ticks; others are plain numbers with the unit in the axis title. */
+  unit: string;
+  xTitle: string;
+  /** The y axis title; the unit unless given. */
+  yTitle?: string;
+  series: LineSeries[];
+  logY?: boolean;
+  /** A dot per point; on by default while no series has more than 60 points. */
+  markers?: boolean;
+  width?: number;
+  /** Height of the plot area in pixels; 220 unless given. */
+  plotHeight?: number;
+}
+
+export type ScatterKind = 'candidate' | 'infeasible' | 'front' | 'winner';
+
+export interface ScatterPoint {
+  x: number;
+  y: number;
+  /** The tooltip's first line (an architecture, say). */
+  label: string;
+  kind: ScatterKind;
+  /** On the front line; true for kind 'front' unless given, so a winner can be joined to the front too. */
+  front?: boolean;
+  /** More tooltip lines after the coordinates. */
+  note?: string;
+  /** Rendered as data-* attributes on the mark (data-kind is always the point's kind). */
+  data?: Record<string, string>;
+}
+
+export interface ScatterChartSpec {
+  title: string;
+  xTitle: string;
+  yTitle: string;
+  xUnit: string;
+  yUnit: string;
+  logX?: boolean;
+  points: ScatterPoint[];
+  /**
+   * Joins the front points by a step line, sorted by x: the best y reachable at or below each x,
+   * which is the front's reading when a lower x (a cost) and a higher y (an accuracy) are better.
+   */
+  frontLine?: boolean;
+  /** Legend text per kind. */
+  kindLabels?: Partial<Record<ScatterKind, string>>;
+  width?: number;
+  /** Height of the plot area in pixels; 320 unless given. */
+  plotHeight?: number;
+}
+
+/**
+ * Like linearScale, but fitted to the data instead of always reaching zero: fitness values that
+ * all lie in [0.9, 1] would otherwise be a flat line at the top of the plot.
+ */
+function fittedScale(min: number, max: number, range: [number, number], minStep = 0, count = 5): Scale {
+  let lo = min;
+  let hi = max;
+  if (hi === lo) {
+    const pad = lo === 0 ? 1 : Math.abs(lo) * 0.1;
+    lo = min >= 0 ? Math.max(0, lo - pad) : lo - pad;
+    hi += pad;
+  }
+  const raw = (hi - lo) / count;
+  const base = Number(`1e${Math.floor(Math.log10(raw))}`);
+  const fraction = raw / base;
+  const step = Math.max(minStep, (fraction <= 1 ? 1 : fraction <= 2 ? 2 : fraction <= 5 ? 5 : 10) * base);
+  lo = Math.floor(lo / step + 1e-9) * step;
+  hi = Math.ceil(hi / step - 1e-9) * step;
+  if (hi <= lo) hi = lo + step;
+  const [r0, r1] = range;
+  const scale = ((value: number) => {
+    const t = (value - lo) / (hi - lo);
+    return r0 + Math.min(1, Math.max(0, t)) * (r1 - r0);
+  }) as Scale;
+  scale.domain = [lo, hi];
+  scale.ticks = [];
+  const n = Math.round((hi - lo) / step);
+  for (let i = 0; i <= n; i++) scale.ticks.push(Number((lo + i * step).toPrecision(12)));
+  return scale;
+}
+
+/**
+ * Tick labels with as many digits as the step needs: three significant digits would print
+ * 0.9512 and 0.9514 both as 0.951. The unit itself is in the axis title unless it takes a prefix.
+ */
+function tickFormat(scale: Scale, unit: string, log: boolean): (value: number) => string {
+  let digits = 3;
+  const ticks = scale.ticks;
+  if (!log && ticks.length > 1) {
+    const step = Math.abs(ticks[1]! - ticks[0]!);
+    const magnitude = Math.max(...ticks.map(Math.abs));
+    if (step > 0 && magnitude > 0) {
+      digits = Math.min(12, Math.max(3, Math.floor(Math.log10(magnitude)) - Math.floor(Math.log10(step)) + 1));
+    }
+  }
+  return (value) => (isSIUnit(unit) ? formatSI(value, unit, digits) : formatNumber(value, digits));
+}
+
+function axisTitle(title: string, unit: string, log: boolean): string {
+  const withUnit = unit && title !== unit ? `${title} (${unit})` : title;
+  return `${withUnit}${log ? ', log scale' : ''}`;
+}
+
+/** Horizontal grid lines at the ticks, their labels left of the plot, the rotated title and the baseline. */
+function yAxis(
+  scale: Scale,
+  x0: number,
+  x1: number,
+  label: (v: number) => string,
+  title: string,
+  titleX: number,
+  bottom: number,
+): string {
+  const parts: string[] = [];
+  for (const tick of scale.ticks) {
+    const y = scale(tick);
+    parts.push(el('line', { x1: x0, x2: x1, y1: y, y2: y, stroke: GRID }));
+    parts.push(text(x0 - 6, y + 4, label(tick), { 'text-anchor': 'end', fill: MUTED, 'font-size': 11 }));
+  }
+  parts.push(el('line', { x1: x0, x2: x1, y1: bottom, y2: bottom, stroke: '#999' }));
+  const [y0, y1] = [scale(scale.domain[0]), scale(scale.domain[1])];
+  const middle = (y0 + y1) / 2;
+  parts.push(
+    text(titleX, middle, title, {
+      'text-anchor': 'middle',
+      fill: MUTED,
+      'font-size': 11,
+      transform: `rotate(-90 ${titleX} ${Math.round(middle * 100) / 100})`,
+    }),
+  );
+  return el('g', { class: 'axis' }, ...parts);
+}
+
+/** Legend entries that flow left to right and wrap at `width`; returns the markup and the height used. */
+function flowLegend(
+  entries: Array<{ symbol: (x: number, y: number) => string; label: string }>,
+  x0: number,
+  top: number,
+  width: number,
+): { markup: string; bottom: number } {
+  const parts: string[] = [];
+  let lx = x0;
+  let ly = top;
+  for (const entry of entries) {
+    const label = truncate(entry.label, 240, 11);
+    const entryWidth = 24 + textWidth(label, 11) + 18;
+    if (lx + entryWidth > width && lx > x0) {
+      lx = x0;
+      ly += 18;
+    }
+    parts.push(entry.symbol(lx, ly + 5), text(lx + 24, ly + 9, label, { 'font-size': 11, fill: MUTED }));
+    lx += entryWidth;
+  }
+  return { markup: el('g', { class: 'legend' }, ...parts), bottom: ly + 14 };
+}
+
+/**
+ * Lines over a numeric x: fitness per generation, loss per epoch. Each series is one <path
+ * class="line" data-series=…> with a dot per point (<circle class="point"> with data-x, data-y).
+ * The y axis is fitted to the data, not stretched to zero, so small changes stay visible.
+ */
+export function lineChart(spec: LineChartSpec): string {
+  const width = spec.width ?? 720;
+  const log = spec.logY ?? false;
+  const usable = (p: LinePoint) => Number.isFinite(p.x) && Number.isFinite(p.y) && (!log || p.y > 0);
+  const points = spec.series.flatMap((s) => s.points.filter(usable));
+  if (points.length === 0) return emptyChart('line', spec.title, width, 'No data.');
+
+  const xs = points.map((p) => p.x);
+  const ys = points.map((p) => p.y);
+  const integerX = xs.every(Number.isInteger);
+  const yScaleOver = (range: [number, number]) =>
+    log ? logScale(Math.min(...ys), Math.max(...ys), range) : fittedScale(Math.min(...ys), Math.max(...ys), range);
+  // Tick values do not depend on the range, so a first scale sizes the label column.
+  const yLabel = tickFormat(yScaleOver([0, 1]), spec.unit, log);
+  const yLabelWidth = Math.max(...yScaleOver([0, 1]).ticks.map((v) => textWidth(yLabel(v), 11)));
+  const x0 = 24 + yLabelWidth + 8;
+  const x1 = width - 20;
+  const top = TITLE_HEIGHT + 8;
+  const bottom = top + (spec.plotHeight ?? 220);
+  const y = yScaleOver([bottom, top]);
+  const x = fittedScale(Math.min(...xs), Math.max(...xs), [x0, x1], integerX ? 1 : 0);
+  const xLabel = tickFormat(x, '', false);
+
+  const parts: string[] = [chartTitle(spec.title, width)];
+  parts.push(yAxis(y, x0, x1, yLabel, axisTitle(spec.yTitle ?? spec.unit, spec.unit, log), 12, bottom));
+  parts.push(xAxis(x, top, bottom, xLabel, spec.xTitle));
+
+  const markers = spec.markers ?? spec.series.every((s) => s.points.length <= 60);
+  const dash = (s: LineSeries) => (s.dashed ? '6 4' : undefined);
+  spec.series.forEach((series, s) => {
+    const color = seriesColor(s);
+    const sorted = [...series.points].sort((a, b) => a.x - b.x);
+    let d = '';
+    let pen = false;
+    for (const p of sorted) {
+      if (!usable(p)) {
+        pen = false;
+        continue;
+      }
+      d += `${pen ? 'L' : 'M'}${px(x(p.x))} ${px(y(p.y))}`;
+      pen = true;
+    }
+    const shown = sorted.filter(usable);
+    const last = shown[shown.length - 1];
+    const summary = last ? `${spec.xTitle} ${formatNumber(last.x)}: ${formatValue(last.y, spec.unit)}` : 'no data';
+    const group: string[] = [];
+    if (d) {
+      group.push(
+        el(
+          'path',
+          {
+            class: 'line',
+            d,
+            fill: 'none',
+            stroke: color,
+            'stroke-width': series.strokeWidth ?? 2,
+            'stroke-linejoin': 'round',
+            'stroke-dasharray': dash(series),
+            'data-series': series.name,
+            ...dataAttrs(series.data),
+          },
+          tooltip(`${series.name} (last at ${summary})`),
+        ),
+      );
+    }
+    // A lone point draws no line, so it always gets its dot.
+    if (markers || shown.length === 1) {
+      for (const p of shown) {
+        group.push(
+          el(
+            'circle',
+            {
+              class: 'point',
+              cx: x(p.x),
+              cy: y(p.y),
+              r: Math.max(3, (series.strokeWidth ?? 2) * 0.8 + 1),
+              fill: color,
+              'data-series': series.name,
+              'data-x': String(p.x),
+              'data-y': String(p.y),
+              ...dataAttrs(p.data),
+            },
+            tooltip(`${series.name}, ${spec.xTitle} ${formatNumber(p.x)}: ${formatValue(p.y, spec.unit)}`),
+          ),
+        );
+      }
+    }
+    parts.push(el('g', { class: 'series' }, ...group));
+  });
+
+  const legend = flowLegend(
+    spec.series.map((series, s) => ({
+      label: series.name,
+      symbol: (lx: number, ly: number) =>
+        el('line', {
+          x1: lx,
+          x2: lx + 18,
+          y1: ly,
+          y2: ly,
+          stroke: seriesColor(s),
+          'stroke-width': series.strokeWidth ?? 2,
+          'stroke-dasharray': dash(series),
+        }),
+    })),
+    x0,
+    bottom + AXIS_HEIGHT,
+    width,
+  );
+  parts.push(legend.markup);
+  return svgRoot('line', width, legend.bottom + 10, spec.title, ...parts);
+}
+
+const KIND_LABELS: Record<ScatterKind, string> = {
+  candidate: 'candidate',
+  infeasible: 'infeasible',
+  front: 'Pareto front',
+  winner: 'winner',
+};
+
+/** Drawn bottom to top, so the winner and the front stay on top of the crowd. */
+const KIND_ORDER: ScatterKind[] = ['infeasible', 'candidate', 'front', 'winner'];
+const FRONT_COLOR = '#E69F00';
+
+/** A five-pointed star centred on (cx, cy). */
+function starPath(cx: number, cy: number, outer: number): string {
+  const inner = outer * 0.45;
+  let d = '';
+  for (let i = 0; i < 10; i++) {
+    const r = i % 2 === 0 ? outer : inner;
+    const angle = -Math.PI / 2 + (i * Math.PI) / 5;
+    d += `${i === 0 ? 'M' : 'L'}${px(cx + r * Math.cos(angle))} ${px(cy + r * Math.sin(angle))}`;
+  }
+  return `${d}Z`;
+}
+
+/** The mark of a kind: shape and paint differ, so kinds stay apart in grey print and for colour-blind readers. */
+function scatterSymbol(
+  kind: ScatterKind,
+  cx: number,
+  cy: number,
+  attrs: Attrs,
+  children: string[] = [],
+  starRadius = 10,
+): string {
+  switch (kind) {
+    case 'infeasible': {
+      const r = 4;
+      const d = `M${px(cx - r)} ${px(cy - r)}L${px(cx + r)} ${px(cy + r)}M${px(cx - r)} ${px(cy + r)}L${px(cx + r)} ${px(cy - r)}`;
+      return el('path', { d, fill: 'none', stroke: '#8c8c8c', 'stroke-width': 1.6, ...attrs }, ...children);
+    }
+    case 'candidate':
+      return el(
+        'circle',
+        { cx, cy, r: 4, fill: seriesColor(0), 'fill-opacity': 0.75, stroke: '#fff', 'stroke-width': 0.75, ...attrs },
+        ...children,
+      );
+    case 'front':
+      return el(
+        'circle',
+        { cx, cy, r: 5, fill: FRONT_COLOR, stroke: '#222', 'stroke-width': 1, ...attrs },
+        ...children,
+      );
+    case 'winner':
+      return el(
+        'path',
+        { d: starPath(cx, cy, starRadius), fill: '#D55E00', stroke: '#222', 'stroke-width': 1.2, ...attrs },
+        ...children,
+      );
+  }
+}
+
+/**
+ * One mark per point, shaped by kind: candidates as blue dots, infeasible ones as hollow grey
+ * crosses, the Pareto front as outlined orange dots joined by a step line, the winner as a large
+ * star. Every mark is class "mark" with data-kind and the point's data-*, and a tooltip with the
+ * label and both values. Points that cannot be placed (non-finite, or ≤ 0 on a log axis) are
+ * counted under the plot instead of being drawn at an edge.
+ */
+export function scatterChart(spec: ScatterChartSpec): string {
+  const width = spec.width ?? 720;
+  const log = spec.logX ?? false;
+  const placeable = (p: ScatterPoint) => Number.isFinite(p.x) && Number.isFinite(p.y) && (!log || p.x > 0);
+  const points = spec.points.filter(placeable);
+  if (points.length === 0) return emptyChart('scatter', spec.title, width, 'No data.');
+  const dropped = spec.points.length - points.length;
+
+  const xs = points.map((p) => p.x);
+  const ys = points.map((p) => p.y);
+  const yScaleOver = (range: [number, number]) => fittedScale(Math.min(...ys), Math.max(...ys), range);
+  const yLabel = tickFormat(yScaleOver([0, 1]), spec.yUnit, false);
+  const yLabelWidth = Math.max(...yScaleOver([0, 1]).ticks.map((v) => textWidth(yLabel(v), 11)));
+  const x0 = 24 + yLabelWidth + 8;
+  const x1 = width - 28;
+  const top = TITLE_HEIGHT + 14;
+  const bottom = top + (spec.plotHeight ?? 320);
+  const y = yScaleOver([bottom, top]);
+  const x = log
+    ? logScale(Math.min(...xs), Math.max(...xs), [x0, x1])
+    : fittedScale(Math.min(...xs), Math.max(...xs), [x0, x1]);
+  const xLabel = tickFormat(x, spec.xUnit, log);
+  const labels = { ...KIND_LABELS, ...spec.kindLabels };
+
+  const parts: string[] = [chartTitle(spec.title, width)];
+  parts.push(yAxis(y, x0, x1, yLabel, axisTitle(spec.yTitle, spec.yUnit, false), 12, bottom));
+  parts.push(xAxis(x, top, bottom, xLabel, axisTitle(spec.xTitle, spec.xUnit, log)));
+
+  const onFront = (p: ScatterPoint) => p.front ?? p.kind === 'front';
+  const markOf = (p: ScatterPoint) => {
+    const lines = [
+      p.label,
+      `${spec.yTitle}: ${formatValue(p.y, spec.yUnit)}`,
+      `${spec.xTitle}: ${formatValue(p.x, spec.xUnit)}`,
+      labels[p.kind],
+    ];
+    if (p.note) lines.push(p.note);
+    const attrs: Attrs = {
+      class: 'mark',
+      ...dataAttrs(p.data),
+      'data-kind': p.kind,
+      'data-x': String(p.x),
+      'data-y': String(p.y),
+    };
+    return scatterSymbol(p.kind, x(p.x), y(p.y), attrs, [tooltip(lines.join('\n'))]);
+  };
+
+  for (const kind of KIND_ORDER) {
+    if (kind === 'front' && spec.frontLine) {
+      const front = points.filter(onFront).sort((a, b) => a.x - b.x || a.y - b.y);
+      if (front.length > 1) {
+        let d = `M${px(x(front[0]!.x))} ${px(y(front[0]!.y))}`;
+        for (const p of front.slice(1)) d += `H${px(x(p.x))}V${px(y(p.y))}`;
+        parts.push(
+          el(
+            'path',
+            {
+              class: 'front-line',
+              d,
+              fill: 'none',
+              stroke: FRONT_COLOR,
+              'stroke-width': 1.75,
+              'data-kind': 'front-line',
+              'data-points': String(front.length),
+            },
+            tooltip(`${labels.front}: ${front.length} points`),
+          ),
+        );
+      }
+    }
+    const marks = points.filter((p) => p.kind === kind).map(markOf);
+    if (marks.length > 0) parts.push(el('g', { class: `marks marks-${kind}` }, ...marks));
+  }
+
+  const present = KIND_ORDER.filter((kind) => points.some((p) => p.kind === kind));
+  const counts = (kind: ScatterKind) => points.filter((p) => p.kind === kind).length;
+  const legend = flowLegend(
+    present.map((kind) => ({
+      label: `${labels[kind]} (${counts(kind)})`,
+      symbol: (lx: number, ly: number) => scatterSymbol(kind, lx + 9, ly, { class: 'legend-symbol' }, [], 7),
+    })),
+    x0,
+    bottom + AXIS_HEIGHT + 4,
+    width,
+  );
+  parts.push(legend.markup);
+  let height = legend.bottom + 10;
+  if (dropped > 0) {
+    parts.push(
+      text(x0, height + 4, `${dropped} point${dropped === 1 ? '' : 's'} not drawn: no value that fits the axes`, {
+        fill: MUTED,
+        'font-size': 11,
+        class: 'dropped',
+      }),
+    );
+    height += 16;
+  }
+  return svgRoot('scatter', width, height, spec.title, ...parts);
 }

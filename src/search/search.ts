@@ -247,6 +247,7 @@ export class SearchRun {
     this.#record.finished = true;
     await this.#save();
     if (this.settings.retrainEpochs > 0 && this.#record.best) await this.retrainBest();
+    await this.#writePage();
     return this.#record;
   }
 
@@ -283,6 +284,14 @@ export class SearchRun {
 
   async #save(): Promise<void> {
     await writeJsonAtomically(path.join(this.out, SEARCH_FILE), this.#record);
+  }
+
+  /** DIR/search.html: fitness per generation, accuracy against cost with the front and the winner. */
+  async #writePage(): Promise<void> {
+    const { renderSearchReport } = await import('../report/search-report.js');
+    const file = path.join(this.out, 'search.html');
+    await writeFile(`${file}.tmp`, renderSearchReport(this.#record));
+    await rename(`${file}.tmp`, file);
   }
 
   // ---- supernet -----------------------------------------------------------------------
