@@ -86,7 +86,7 @@ device_info() {
 
 cuda_tests() {
   node node_modules/ava/entrypoints/cli.mjs --timeout=10m test/engine/cuda.test.ts test/engine/amp.test.ts \
-    test/snn/neuron-cuda.test.ts test/train/cuda.test.ts
+    test/snn/neuron-cuda.test.ts test/train/cuda.test.ts test/search/cuda.test.ts
 }
 
 benchmarks() {

@@ -6,6 +6,7 @@ import type { AugmentOptions } from './augment.js';
 import type { Dataset } from './dataset.js';
 import { createMnist } from './mnist.js';
 import { createNmnistSim, type SaccadeParams } from './nmnist-sim.js';
+import { createMnistRate } from './mnist-rate.js';
 
 export interface DatasetOptions {
   /** Overrides of the dataset's augmentation settings (crop padding, flip). */
@@ -17,6 +18,7 @@ export interface DatasetOptions {
 const REGISTRY: Readonly<Record<string, (options: DatasetOptions) => Dataset>> = {
   mnist: (options) => createMnist({ augmentation: options.augmentation }),
   'nmnist-sim': (options) => createNmnistSim({ simulation: options.simulation, augmentation: options.augmentation }),
+  'mnist-rate': () => createMnistRate(),
 };
 
 export const DATASET_NAMES: readonly string[] = Object.keys(REGISTRY);
@@ -34,3 +36,4 @@ export * from './augment.js';
 export { createRng, deriveSeed, shuffleInPlace, type Rng } from './random.js';
 export { createMnist, loadMnist, mnistSplitIds, MNIST_MEAN, MNIST_STD, MNIST_SPLIT_SEED } from './mnist.js';
 export { createNmnistSim, simulateSaccades, simulateMnistDigit, NMNIST_SIM_DEFAULTS } from './nmnist-sim.js';
+export { createMnistRate, rateCode, RATE_BINS } from './mnist-rate.js';

@@ -15,6 +15,8 @@ import {
   splitIndices,
   type StaticDataset,
   type EventDataset,
+  type EventStream,
+  type Split,
 } from '../../src/data/index.js';
 
 test('mulberry32: reproducible, uniform in [0, 1), integers in range', (t) => {
@@ -104,7 +106,7 @@ test('splitIndices: exact total, stratified within 1 per class, disjoint, sorted
 });
 
 test('registry: the built-ins by name, a clear error listing the names otherwise', (t) => {
-  t.deepEqual([...DATASET_NAMES], ['mnist', 'nmnist-sim']);
+  t.deepEqual([...DATASET_NAMES], ['mnist', 'nmnist-sim', 'mnist-rate']);
   const mnist = getDataset('mnist');
   t.is(mnist.kind, 'static');
   t.deepEqual([...mnist.sampleShape], [1, 32, 32]);
@@ -113,7 +115,7 @@ test('registry: the built-ins by name, a clear error listing the names otherwise
   t.deepEqual([...events.sampleShape], [2, 32, 32]);
   t.is(events.classes, 10);
   const error = t.throws(() => getDataset('cifar10'));
-  t.is(error?.message, "unknown dataset 'cifar10' (known: mnist, nmnist-sim)");
+  t.is(error?.message, "unknown dataset 'cifar10' (known: mnist, nmnist-sim, mnist-rate)");
   t.throws(() => getDataset('constructor'), { message: /unknown dataset 'constructor'/ });
 });
 
@@ -239,4 +241,22 @@ test('BatchLoader (events): [T, N, 2, H, W] frames, frame t of sample k is the s
   t.deepEqual(b.shape, [4, 2, 2, 32, 32]);
   t.true(b.data.every((v) => v === 0 || v === 1));
   t.true(b.data.some((v) => v === 1));
+});
+
+test('mnist-rate: each pixel fires in each of the 8 bins with its intensity, the same stream every time', (t) => {
+  const rate = getDataset('mnist-rate');
+  const mnist = getDataset('mnist');
+  t.is(rate.kind, 'events');
+  t.deepEqual([...rate.sampleShape], [1, 32, 32]);
+  const split = rate.split('train') as Split<EventStream>;
+  const first = split.sample(0);
+  t.deepEqual(split.sample(0).x, first.x, 'deterministic');
+  t.is(split.label(0), mnist.split('train').label(0));
+  // Expected events = 8 × Σ intensity; the Bernoulli count is within a few standard deviations.
+  const frame = mnist.split('train').sample(0, { normalize: false }) as Float32Array;
+  const expected = 8 * frame.reduce((a, b) => a + b, 0);
+  const sd = Math.sqrt(8 * frame.reduce((a, p) => a + p * (1 - p), 0));
+  t.true(Math.abs(first.x.length - expected) < 5 * sd + 1, `${first.x.length} events, expected ≈ ${expected.toFixed(0)}`);
+  // Events only where the digit is.
+  for (let k = 0; k < first.x.length; k++) t.true(frame[first.y[k]! * 32 + first.x[k]!]! > 0);
 });

@@ -137,7 +137,7 @@ export const trainCommand: CommandSpec = {
     const out = requireOption(values, 'out', 'train', 'DIR');
     if (stringOption(values, 'data-dir') !== undefined) {
       throw new UsageError(
-        `--data-dir: not implemented yet: the built-in datasets (mnist, nmnist-sim) need none, and readers for ` +
+        `--data-dir: not implemented yet: the built-in datasets (mnist, nmnist-sim, mnist-rate) need none, and readers for ` +
           `downloaded datasets (CIFAR, SVHN, N-MNIST, DVS128 Gesture, …) arrive with the real-datasets issue`,
       );
     }

@@ -1,0 +1,50 @@
+/**
+ * The search on the GPU (skipped without one): supernet training and candidate scoring run with
+ * `device: 'cuda'` and give a winner, with the same search.json as on the CPU in structure.
+ */
+import test from 'ava';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import * as E from '../../src/engine/index.js';
+import { getDataset } from '../../src/data/index.js';
+import { SEARCH_OPS } from '../../src/snn/architecture.js';
+import { neuronOf } from '../../src/search/space.js';
+import { SEARCH_DEFAULTS, SearchRun } from '../../src/search/search.js';
+
+const cudaTest = E.cudaAvailable() ? test.serial : test.skip;
+
+cudaTest('a small search runs on the GPU end to end', async (t) => {
+  const out = await mkdtemp(path.join(tmpdir(), 'autosnn-search-cuda-'));
+  try {
+    const run = new SearchRun(
+      {
+        ...SEARCH_DEFAULTS,
+        dataset: 'mnist',
+        space: {
+          backbone: 'snn1',
+          width: 8,
+          timesteps: 4,
+          input: { shape: [1, 32, 32], encoding: 'direct' },
+          classes: 10,
+          neuron: neuronOf('plif'),
+          pool: 'max',
+          ops: SEARCH_OPS,
+        },
+        supernetEpochs: 2,
+        maxBatchesPerEpoch: 20,
+        evolution: { population: 6, generations: 2, topK: 3, mutants: 3, crossovers: 3, mutationProbability: 0.2 },
+        validationSamples: 256,
+        device: 'cuda',
+      },
+      out,
+      { dataset: getDataset('mnist') },
+    );
+    const record = await run.run();
+    t.is(record.candidates.length, 12);
+    t.true(record.best !== null);
+    t.true(record.best!.accuracy > 0.1, `best accuracy ${record.best!.accuracy}`);
+  } finally {
+    await rm(out, { recursive: true, force: true });
+  }
+});
