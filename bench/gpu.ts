@@ -56,7 +56,14 @@ const DRY: Sizes = {
 };
 
 /** The paper's CIFAR-10 search: 40,000 training images, 10,000 validation, 600 epochs, 400 candidates. */
-const PAPER_SEARCH = { trainImages: 40_000, validationImages: 10_000, epochs: 600, candidates: 400, width: 16, timesteps: 8 };
+const PAPER_SEARCH = {
+  trainImages: 40_000,
+  validationImages: 10_000,
+  epochs: 600,
+  candidates: 400,
+  width: 16,
+  timesteps: 8,
+};
 
 interface SearchThroughput {
   width: number;
@@ -242,7 +249,12 @@ function searchThroughput(device: E.Device, sizes: Sizes, dryRun: boolean, repea
   const y = E.keep(E.randint(0, 10, [batch], { device }));
   const rng = createRng(1);
   const steps = dryRun ? 1 : 10;
-  const stepSeconds = deviceSeconds(() => void supernet.trainStep(randomGenome(space, rng), x, y, optimizer), 2, steps, repeats);
+  const stepSeconds = deviceSeconds(
+    () => void supernet.trainStep(randomGenome(space, rng), x, y, optimizer),
+    2,
+    steps,
+    repeats,
+  );
   // Scoring: the paper's 10,000 validation images in batches, plus the recalibration batches.
   const batches = dryRun ? 2 : Math.ceil(PAPER_SEARCH.validationImages / batch) + 4;
   const candidateSeconds = deviceSeconds(
@@ -265,7 +277,8 @@ function searchThroughput(device: E.Device, sizes: Sizes, dryRun: boolean, repea
   const imagesPerSecond = batch / stepSeconds;
   const candidatesPerMinute = 60 / candidateSeconds;
   const hours =
-    (PAPER_SEARCH.epochs * PAPER_SEARCH.trainImages) / imagesPerSecond / 3600 + PAPER_SEARCH.candidates / candidatesPerMinute / 60;
+    (PAPER_SEARCH.epochs * PAPER_SEARCH.trainImages) / imagesPerSecond / 3600 +
+    PAPER_SEARCH.candidates / candidatesPerMinute / 60;
   return {
     width,
     timesteps,

@@ -8,6 +8,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { benchEngine } from './engine.js';
 import { benchSnn } from './snn.js';
 import { benchGpu } from './gpu.js';
+import { benchSearchAblation } from './search-ablation.js';
 
 interface BenchOptions {
   repeats: number;
@@ -19,9 +20,13 @@ const GROUPS: Record<string, (options: BenchOptions) => unknown> = {
   engine: benchEngine,
   snn: benchSnn,
   gpu: benchGpu,
+  'search-ablation': benchSearchAblation,
 };
 
-function main(): number {
+/** Groups run when none is named (the long search studies only when asked for). */
+const DEFAULT_GROUPS = ['engine', 'snn', 'gpu'];
+
+async function main(): Promise<number> {
   const { values, positionals } = parseArgs({
     allowPositionals: true,
     options: {
@@ -35,7 +40,7 @@ function main(): number {
     process.stderr.write(`bench: --repeats must be a whole number ≥ 1\n`);
     return 2;
   }
-  const names = positionals.length > 0 ? positionals : Object.keys(GROUPS);
+  const names = positionals.length > 0 ? positionals : DEFAULT_GROUPS;
   const results: Record<string, unknown> = {};
   mkdirSync('bench-out', { recursive: true });
   for (const name of names) {
@@ -44,11 +49,11 @@ function main(): number {
       process.stderr.write(`bench: unknown group '${name}' (${Object.keys(GROUPS).join(', ')})\n`);
       return 2;
     }
-    results[name] = run({ repeats, dryRun: values['dry-run'] });
+    results[name] = await run({ repeats, dryRun: values['dry-run'] });
     writeFileSync(`bench-out/${name}.json`, `${JSON.stringify(results[name], null, 2)}\n`);
   }
   if (values.json) process.stdout.write(`${JSON.stringify(results)}\n`);
   return 0;
 }
 
-process.exitCode = main();
+process.exitCode = await main();

@@ -62,6 +62,11 @@ export interface SearchSettings {
   budgetMinutes?: number;
   /** Share of a time budget given to supernet training (the rest to the strategy). */
   supernetShare: number;
+  /**
+   * Reuse the trained supernet of another search directory (same space) instead of training one:
+   * strategies and fitness settings can then be compared on the same weights.
+   */
+  supernetFrom?: string;
   retrainEpochs: number;
   seed: number;
   device: E.Device;
@@ -299,6 +304,17 @@ export class SearchRun {
   async #trainSupernet(supernet: Supernet, optimizer: E.Optimizer, deadline: Deadline, resume: boolean): Promise<void> {
     const dir = path.join(this.out, 'supernet');
     const progress = this.#record.supernet;
+    if (this.settings.supernetFrom) {
+      const source = JSON.parse(
+        await readFile(path.join(this.settings.supernetFrom, SEARCH_FILE), 'utf8'),
+      ) as SearchRecord;
+      if (JSON.stringify(source.config.space) !== JSON.stringify(this.settings.space)) {
+        throw new Error(`--supernet-from ${this.settings.supernetFrom}: its search space differs from this one`);
+      }
+      await supernet.load(path.join(this.settings.supernetFrom, 'supernet'), optimizer);
+      Object.assign(progress, { ...source.supernet, finished: true });
+      return;
+    }
     if (resume && (progress.epoch > 0 || progress.batch > 0)) await supernet.load(dir, optimizer);
     if (progress.finished) return;
     const { training } = this.#splits();
