@@ -9,6 +9,7 @@ import { benchEngine } from './engine.js';
 import { benchSnn } from './snn.js';
 import { benchGpu } from './gpu.js';
 import { benchSearchAblation } from './search-ablation.js';
+import { benchEstimate } from './estimate.js';
 
 interface BenchOptions {
   repeats: number;
@@ -20,11 +21,12 @@ const GROUPS: Record<string, (options: BenchOptions) => unknown> = {
   engine: benchEngine,
   snn: benchSnn,
   gpu: benchGpu,
+  estimate: benchEstimate,
   'search-ablation': benchSearchAblation,
 };
 
 /** Groups run when none is named (the long search studies only when asked for). */
-const DEFAULT_GROUPS = ['engine', 'snn', 'gpu'];
+const DEFAULT_GROUPS = ['engine', 'snn', 'gpu', 'estimate'];
 
 async function main(): Promise<number> {
   const { values, positionals } = parseArgs({

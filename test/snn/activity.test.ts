@@ -125,3 +125,52 @@ test('on a compiled AutoSNN: the first layer is MACs, the rest ACs, effective �
   t.true(perSample.sparsity > 0 && perSample.sparsity < 1);
   network.dispose();
 });
+
+test('synaptic operations of a strided convolution, counted by hand (NeuroBench: binarised, borders, stride 2)', (t) => {
+  const model = validateModel(
+    {
+      ...handModel,
+      name: 'strided',
+      input: { shape: [1, 4, 4], encoding: 'direct' },
+      nodes: [
+        { op: 'input', name: 'input', inputs: [], shape: [1, 4, 4] },
+        {
+          op: 'conv2d',
+          name: 'conv',
+          inputs: ['input'],
+          shape: [1, 2, 2],
+          inChannels: 1,
+          outChannels: 1,
+          kernel: [3, 3],
+          stride: [2, 2],
+          padding: [1, 1],
+          dilation: [1, 1],
+          groups: 1,
+          bias: false,
+          weights: { weight: 'conv.weight' },
+        },
+        { ...ifNeuron, name: 'n1', inputs: ['conv'], shape: [1, 2, 2], vThreshold: 100 },
+        { op: 'flatten', name: 'flat', inputs: ['n1'], shape: [4], startDim: 1 },
+        { op: 'readout', name: 'readout', inputs: ['flat'], shape: [2], kind: 'boost', groupSize: 2, reduce: 'sum' },
+        { op: 'output', name: 'output', inputs: ['readout'], shape: [2] },
+      ],
+    },
+    'strided.json',
+    new Map([['conv.weight', record([1, 1, 3, 3], Array(9).fill(0.3))]]),
+  );
+  const weights = new Map([['conv.weight', record([1, 1, 3, 3], Array(9).fill(0.3))]]);
+  const network = new Network(model, { weights }).eval();
+  const counter = new ActivityCounter(network);
+  E.tidy(() => {
+    // Spikes (0/1, so ACs) only at pixels (0,0) and (3,3).
+    const image = Array(16).fill(0);
+    image[0] = 1;
+    image[15] = 1;
+    network.forward(E.tensor(image, { shape: [1, 1, 4, 4] }), { observe: counter.observe });
+  });
+  // Output (y, x) sees input rows 2y−1…2y+1 and columns 2x−1…2x+1 (padding 1, stride 2):
+  // in-bounds taps 2·2 = 4 at (0,0), 2·3 = 6 at (0,1) and (1,0), 3·3 = 9 at (1,1): dense 25.
+  // Pixel (0,0) is seen only by output (0,0), pixel (3,3) only by (1,1): 2 ACs per step.
+  t.deepEqual(counter.result().nodes.conv!.synops, { acPerStep: [2, 2], macPerStep: [0, 0], densePerStep: [25, 25] });
+  network.dispose();
+});

@@ -113,6 +113,9 @@ function settingsFrom(values: OptionValues): SearchSettings {
     ...(validationSamples !== undefined ? { validationSamples: positiveInt('val-samples', validationSamples, 1) } : {}),
     ...(budget !== undefined ? { budgetMinutes: positiveNumber('budget-minutes', budget, 1) } : {}),
     retrainEpochs: nonNegativeInt('retrain-epochs', stringOption(values, 'retrain-epochs'), 0),
+    ...(stringOption(values, 'supernet-from') !== undefined
+      ? { supernetFrom: stringOption(values, 'supernet-from')! }
+      : {}),
     seed: parseSeed(stringOption(values, 'seed'), SEARCH_DEFAULTS.seed),
     device: parseDevice(stringOption(values, 'device')),
   };
