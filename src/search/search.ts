@@ -146,6 +146,8 @@ export interface SearchCallbacks {
 
 const SEARCH_FILE = 'search.json';
 const CHECKPOINT_EVERY = 25;
+/** Validation batches a candidate's synaptic operations are counted on (spikes: all of them). */
+const SYNOPS_BATCHES = 2;
 
 async function exists(file: string): Promise<boolean> {
   return access(file).then(
@@ -443,6 +445,9 @@ export class SearchRun {
       let correct = 0;
       let seen = 0;
       for (let b = 0; b < loader.batchesPerEpoch; b++) {
+        // Synaptic operations cost two extra convolutions per layer: estimated on the first
+        // batches (scaled to all samples), while spikes and accuracy use every one.
+        if (b === SYNOPS_BATCHES) counter.countSynops = false;
         const batch = loader.batch(0, b);
         correct += E.tidy(() =>
           E.noGrad(() => {

@@ -74,7 +74,11 @@ export class ActivityCounter {
   #samples = 0;
   #timesteps = 0;
 
-  readonly #countSynops: boolean;
+  #countSynops: boolean;
+  /** Samples seen while synaptic operations were counted (a subset when switched off midway). */
+  #synopsSamples = 0;
+  /** "Dense" synaptic operations per sample and step, per layer: they depend on shapes only. */
+  readonly #densePerSample = new Map<string, number>();
 
   /** `synops: false` counts spikes, updates and sparsity only (cheap: no extra convolutions). */
   constructor(
@@ -85,11 +89,23 @@ export class ActivityCounter {
     this.#countSynops = options.synops ?? true;
   }
 
+  /**
+   * Switches synaptic-operation counting on or off between batches. Counted on a subset of the
+   * samples, the totals are scaled to all samples in result() (a sample estimate: the search
+   * counts them on its first batches only, since they cost two extra convolutions per layer).
+   */
+  set countSynops(on: boolean) {
+    this.#countSynops = on;
+  }
+
   /** Pass to `network.forward(x, { observe: counter.observe })`. */
   readonly observe = (evaluation: NodeEvaluation): void => {
     const { node, timesteps, batch } = evaluation;
     this.#timesteps = timesteps;
-    if (node.op === 'input') this.#samples += batch;
+    if (node.op === 'input') {
+      this.#samples += batch;
+      if (this.#countSynops) this.#synopsSamples += batch;
+    }
     E.noGrad(() => {
       if (node.op === 'neuron') this.#countNeuron(evaluation);
       else if (node.op === 'maxpool') this.#countPooled(evaluation);
@@ -142,13 +158,21 @@ export class ActivityCounter {
         : E.F.linear(x, w);
     const counts = E.tidy(() => {
       const binaryWeight = weight.ne(0).to(input.tensor.dtype);
-      const allOnes = E.ones(weight.shape, { dtype: input.tensor.dtype, device: weight.device });
       const effective = perStep(input, timesteps, batch, (x) => run(x.ne(0).to(x.dtype), binaryWeight));
-      const dense = perStep(input, timesteps, batch, (x) =>
-        run(E.ones(x.shape, { dtype: x.dtype, device: x.device }), allOnes),
-      );
-      return { effective, dense, ternary: isTernary(input.tensor) };
+      return { effective, ternary: isTernary(input.tensor) };
     });
+    // Dense operations (every input and weight 1) depend on shapes only: counted once per layer.
+    let densePerSample = this.#densePerSample.get(node.name);
+    if (densePerSample === undefined) {
+      densePerSample = E.tidy(() => {
+        const one = E.ones([1, ...input.tensor.shape.slice(1)], { dtype: input.tensor.dtype, device: weight.device });
+        return run(one, E.ones(weight.shape, { dtype: input.tensor.dtype, device: weight.device }))
+          .sum()
+          .item() as number;
+      });
+      this.#densePerSample.set(node.name, densePerSample);
+    }
+    const dense = zerosArray(timesteps).fill(densePerSample * batch);
     const entry = this.#entry(node);
     const previous = entry.synops ?? {
       acPerStep: zerosArray(timesteps),
@@ -158,12 +182,26 @@ export class ActivityCounter {
     entry.synops = {
       acPerStep: this.#add(previous.acPerStep, counts.ternary ? counts.effective : zerosArray(timesteps)),
       macPerStep: this.#add(previous.macPerStep, counts.ternary ? zerosArray(timesteps) : counts.effective),
-      densePerStep: this.#add(previous.densePerStep, counts.dense),
+      densePerStep: this.#add(previous.densePerStep, dense),
     };
   }
 
   result(): Activity {
     const samples = Math.max(1, this.#samples);
+    const nodes = structuredClone(this.#nodes);
+    // Synaptic operations counted on a subset: scaled to every sample, so all sums are alike.
+    const scale = this.#synopsSamples > 0 ? this.#samples / this.#synopsSamples : 0;
+    if (scale !== 1) {
+      for (const entry of Object.values(nodes)) {
+        if (!entry.synops) continue;
+        const scaled = (values: number[]) => values.map((v) => v * scale);
+        entry.synops = {
+          acPerStep: scaled(entry.synops.acPerStep),
+          macPerStep: scaled(entry.synops.macPerStep),
+          densePerStep: scaled(entry.synops.densePerStep),
+        };
+      }
+    }
     const sum = (values: readonly number[] | undefined) => (values ?? []).reduce((a, b) => a + b, 0);
     let spikes = 0;
     let pooled = 0;
@@ -173,7 +211,7 @@ export class ActivityCounter {
     let updates = 0;
     let outputs = 0;
     let zeros = 0;
-    for (const entry of Object.values(this.#nodes)) {
+    for (const entry of Object.values(nodes)) {
       if (entry.op === 'neuron') spikes += sum(entry.spikesPerStep);
       if (entry.op === 'maxpool') pooled += sum(entry.spikesPerStep);
       ac += sum(entry.synops?.acPerStep);
@@ -186,7 +224,7 @@ export class ActivityCounter {
     return {
       samples: this.#samples,
       timesteps: this.#timesteps,
-      nodes: structuredClone(this.#nodes),
+      nodes,
       perSample: {
         spikes: spikes / samples,
         spikesWithPooling: (spikes + pooled) / samples,

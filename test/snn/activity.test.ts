@@ -174,3 +174,25 @@ test('synaptic operations of a strided convolution, counted by hand (NeuroBench:
   t.deepEqual(counter.result().nodes.conv!.synops, { acPerStep: [2, 2], macPerStep: [0, 0], densePerStep: [25, 25] });
   network.dispose();
 });
+
+test('synaptic operations counted on the first batches only are scaled to every sample', (t) => {
+  const model = compileArchitecture(builtinArchitecture('autosnn', { width: 2, timesteps: 2 }));
+  const network = new Network(model).eval();
+  E.manualSeed(3);
+  const x = E.keep(E.randn([4, 3, 32, 32]));
+  const count = (subset: boolean) => {
+    const counter = new ActivityCounter(network);
+    for (let b = 0; b < 3; b++) {
+      if (subset && b === 1) counter.countSynops = false;
+      E.tidy(() => E.noGrad(() => void network.forward(x, { observe: counter.observe })));
+    }
+    return counter.result();
+  };
+  const all = count(false);
+  const first = count(true);
+  // The same batch three times: the estimate from the first equals the full count.
+  t.deepEqual(first.perSample, all.perSample);
+  t.deepEqual(first.nodes['stem.conv']!.synops, all.nodes['stem.conv']!.synops);
+  x.dispose();
+  network.dispose();
+});
