@@ -85,7 +85,11 @@ export function prepareForExport(
   const folded = foldBatchNorm(bundle);
   if (folded.unfolded.length > 0) {
     const first = folded.unfolded[0]!;
-    throw new UnsupportedExportError(format, first.batchnorm, `${describeUnfolded([first]).replace(/^node '[^']+': /, '')}`);
+    throw new UnsupportedExportError(
+      format,
+      first.batchnorm,
+      `${describeUnfolded([first]).replace(/^node '[^']+': /, '')}`,
+    );
   }
   const notes: string[] = [];
   if (folded.folded.length > 0) notes.push(`${folded.folded.length} batch norm(s) folded into their layers`);
@@ -136,7 +140,11 @@ export function formatInspect(summary: InspectSummary): string {
   ]);
   const header = ['node', 'type', 'shape', 'params', 'details'];
   const widths = header.map((h, c) => Math.max(h.length, ...rows.map((r) => r[c]!.length)));
-  const line = (cells: string[]) => cells.map((cell, c) => cell.padEnd(widths[c]!)).join('  ').trimEnd();
+  const line = (cells: string[]) =>
+    cells
+      .map((cell, c) => cell.padEnd(widths[c]!))
+      .join('  ')
+      .trimEnd();
   lines.push('', line(header), widths.map((w) => '─'.repeat(w)).join('  '));
   for (const row of rows) lines.push(line(row));
   const keys = Object.keys(summary.semantics);

@@ -56,7 +56,10 @@ test('autosnn train: missing options and the unimplemented --data-dir are explai
   const unknown = await t.throwsAsync(
     run(BIN, ['train', '--arch', 'autosnn', '--dataset', 'cifar10', '--out', '/tmp/x']),
   );
-  t.regex((unknown as unknown as { stderr: string }).stderr, /unknown dataset 'cifar10' \(known: mnist, nmnist-sim, mnist-rate\)/);
+  t.regex(
+    (unknown as unknown as { stderr: string }).stderr,
+    /unknown dataset 'cifar10' \(known: mnist, nmnist-sim, mnist-rate\)/,
+  );
 });
 
 test('autosnn train --json on a few batches writes a model and prints one summary', async (t) => {

@@ -256,7 +256,10 @@ test('mnist-rate: each pixel fires in each of the 8 bins with its intensity, the
   const frame = mnist.split('train').sample(0, { normalize: false }) as Float32Array;
   const expected = 8 * frame.reduce((a, b) => a + b, 0);
   const sd = Math.sqrt(8 * frame.reduce((a, p) => a + p * (1 - p), 0));
-  t.true(Math.abs(first.x.length - expected) < 5 * sd + 1, `${first.x.length} events, expected ≈ ${expected.toFixed(0)}`);
+  t.true(
+    Math.abs(first.x.length - expected) < 5 * sd + 1,
+    `${first.x.length} events, expected ≈ ${expected.toFixed(0)}`,
+  );
   // Events only where the digit is.
   for (let k = 0; k < first.x.length; k++) t.true(frame[first.y[k]! * 32 + first.x[k]!]! > 0);
 });
