@@ -34,7 +34,7 @@ import { builtinArchitecture } from '../../src/snn/architecture.js';
 import { train, TRAIN_DEFAULTS } from '../../src/train/trainer.js';
 import { randomSample, smallBundle } from '../helpers/bundles.js';
 
-const GOLDEN = fileURLToPath(new URL('../../../../shared/golden/netx/', import.meta.url));
+const GOLDEN = fileURLToPath(new URL('../../../test/golden/netx/', import.meta.url));
 const FIXTURE = fileURLToPath(new URL('../../../fixtures/mnist-small', import.meta.url));
 
 /** Count, sum and sum of squares of a tensor's values: a checksum that reads well when it fails. */

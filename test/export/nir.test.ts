@@ -35,7 +35,7 @@ import {
 } from '../../export/nir/index.js';
 import { randomSample, smallBundle } from '../helpers/bundles.js';
 
-const GOLDEN = fileURLToPath(new URL('../../../../shared/golden/nir/', import.meta.url));
+const GOLDEN = fileURLToPath(new URL('../../../test/golden/nir/', import.meta.url));
 const golden = (name: string): string => path.join(GOLDEN, `${name}.nir`);
 const GOLDEN_FILES = ['lif_norse', 'two_lif_neurons', 'cnn_sinabs', 'braille_noDelay_bias_zero'];
 const FIXTURE = path.join('fixtures', 'mnist-small');
