@@ -249,10 +249,11 @@ async function trainOrThrow(
     let lossSum = 0;
     let correct = 0;
     let seen = 0;
+    let nextBatch = stepsPerEpoch > 0 ? trainLoader.batch(epoch, 0) : null;
     for (let step = 0; step < stepsPerEpoch; step++) {
       const stepStart = performance.now();
-      const batch = trainLoader.batch(epoch, step);
-      const { loss, right } = E.tidy(() => {
+      const batch = nextBatch!;
+      const pending = E.tidy(() => {
         const { x, y } = toTensors(batch, settings.device);
         optimizer.zeroGrad();
         const counts = E.withAutocast(settings.precision, settings.device, () => network.forward(x)).to('float32');
@@ -264,9 +265,15 @@ async function trainOrThrow(
           l.backward();
           optimizer.step();
         }
-        // The progress bar's two scalars are the only values read back from the device per step.
-        return { loss: l.item(), right: predictions(counts).eq(y).sum().item() };
+        return { loss: l.detach(), right: predictions(counts).eq(y).sum() };
       });
+      // The next batch is decoded and augmented while the device still works on this step (on a
+      // GPU the kernels above are only queued); then the progress bar's two scalars — the only
+      // values read back from the device per step.
+      nextBatch = step + 1 < stepsPerEpoch ? trainLoader.batch(epoch, step + 1) : null;
+      const loss = pending.loss.item() as number;
+      const right = pending.right.item() as number;
+      E.dispose([pending.loss, pending.right]);
       lossSum += loss;
       correct += right;
       seen += batch.labels.length;
