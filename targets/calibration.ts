@@ -6,8 +6,8 @@
  * Also the measurements CSV the fit starts from (probe, joules, seconds per inference, measured
  * outside the project) and the join of those rows with a probe set's expected activity.
  */
-import { randomBytes } from 'node:crypto';
-import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
+import { writeAtomically } from '../src/util/atomic-write.js';
 import path from 'node:path';
 import { describeValue, FormatError } from '../src/ir/errors.js';
 import { ENERGY_OPS, type EnergyFit, type FitEstimate, type FitRow } from './fitter.js';
@@ -161,26 +161,6 @@ export async function readCalibrationProfile(file: string): Promise<CalibrationP
     });
   }
   return validateCalibrationProfile(json, file);
-}
-
-async function writeAtomically(file: string, text: string): Promise<void> {
-  const temp = path.join(
-    path.dirname(file),
-    `.${path.basename(file)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`,
-  );
-  try {
-    const handle = await open(temp, 'wx');
-    try {
-      await handle.writeFile(text);
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    await rename(temp, file);
-  } catch (error) {
-    await rm(temp, { force: true });
-    throw error;
-  }
 }
 
 /** Checks the profile, then replaces `file` all at once (a reader never sees half a profile). */

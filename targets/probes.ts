@@ -22,8 +22,8 @@
  * activity exactly. Expected counts are not derived from these rules but computed by running
  * each probe through the float64 reference interpreter and counting as src/snn/activity.ts does.
  */
-import { randomBytes } from 'node:crypto';
-import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
+import { writeAtomically } from '../src/util/atomic-write.js';
 import path from 'node:path';
 import { float32Record, readFloat64, type ModelBundle } from '../src/ir/bundle.js';
 import { describeValue, FormatError } from '../src/ir/errors.js';
@@ -504,26 +504,6 @@ export function probeManifest(probes: readonly Probe[]): ProbeManifest {
       input: Array.from(probe.inputs),
     })),
   };
-}
-
-async function writeAtomically(file: string, text: string): Promise<void> {
-  const temp = path.join(
-    path.dirname(file),
-    `.${path.basename(file)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`,
-  );
-  try {
-    const handle = await open(temp, 'wx');
-    try {
-      await handle.writeFile(text);
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    await rename(temp, file);
-  } catch (error) {
-    await rm(temp, { force: true });
-    throw error;
-  }
 }
 
 /**

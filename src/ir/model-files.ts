@@ -4,8 +4,8 @@
  * temporary file in the same directory, flushed, then renamed over the old one), so a crash or a
  * concurrent reader never sees half a file. Reads validate everything before returning.
  */
-import { randomBytes } from 'node:crypto';
-import { mkdir, open, readFile, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, readFile, rm, stat } from 'node:fs/promises';
+import { writeAtomically } from '../util/atomic-write.js';
 import path from 'node:path';
 import { describeValue, FormatError } from './errors.js';
 import { validateModel, type Model } from './model.js';
@@ -28,27 +28,6 @@ const DIRECTORY_LAYOUT = `a model directory holding ${MODEL_FILE} and ${WEIGHTS_
 
 function isJsonObject(value: unknown): value is Metrics {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-/** Replaces `file` with `data` all at once: a temporary sibling, flushed, then renamed over it. */
-async function writeAtomically(file: string, data: string | Uint8Array): Promise<void> {
-  const temp = path.join(
-    path.dirname(file),
-    `.${path.basename(file)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`,
-  );
-  try {
-    const handle = await open(temp, 'wx');
-    try {
-      await handle.writeFile(data);
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    await rename(temp, file);
-  } catch (error) {
-    await rm(temp, { force: true });
-    throw error;
-  }
 }
 
 /**

@@ -8,7 +8,8 @@
  * start, taking remembered evaluations from search.json instead of scoring them again, so it
  * neither repeats nor loses one, and ends where an uninterrupted run would.
  */
-import { access, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { access, mkdir, readFile } from 'node:fs/promises';
+import { writeAtomically, writeJsonAtomically } from '../util/atomic-write.js';
 import path from 'node:path';
 import * as E from '../engine/index.js';
 import { BatchLoader, createRng, deriveSeed, getDataset, type Dataset } from '../data/index.js';
@@ -156,12 +157,6 @@ async function exists(file: string): Promise<boolean> {
   );
 }
 
-async function writeJsonAtomically(file: string, value: unknown): Promise<void> {
-  const temp = `${file}.${process.pid}.tmp`;
-  await writeFile(temp, `${JSON.stringify(value, null, 2)}\n`);
-  await rename(temp, file);
-}
-
 class Deadline {
   readonly #start = performance.now();
   constructor(readonly minutes: number | undefined) {}
@@ -296,9 +291,7 @@ export class SearchRun {
   /** DIR/search.html: fitness per generation, accuracy against cost with the front and the winner. */
   async #writePage(): Promise<void> {
     const { renderSearchReport } = await import('../report/search-report.js');
-    const file = path.join(this.out, 'search.html');
-    await writeFile(`${file}.tmp`, renderSearchReport(this.#record));
-    await rename(`${file}.tmp`, file);
+    await writeAtomically(path.join(this.out, 'search.html'), renderSearchReport(this.#record));
   }
 
   // ---- supernet -----------------------------------------------------------------------

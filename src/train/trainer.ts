@@ -7,7 +7,8 @@
  * statistics are re-estimated on clean training batches after each epoch (see
  * Network.recalibrateBatchNorm), which does not change the training trajectory.
  */
-import { mkdir, readFile, writeFile, rename, access } from 'node:fs/promises';
+import { mkdir, readFile, rename, access } from 'node:fs/promises';
+import { writeJsonAtomically } from '../util/atomic-write.js';
 import path from 'node:path';
 import * as E from '../engine/index.js';
 import { BatchLoader, splitIndices, type Batch, type Dataset } from '../data/index.js';
@@ -109,12 +110,6 @@ async function exists(file: string): Promise<boolean> {
     () => true,
     () => false,
   );
-}
-
-async function writeJsonAtomically(file: string, value: unknown): Promise<void> {
-  const temp = `${file}.${process.pid}.tmp`;
-  await writeFile(temp, `${JSON.stringify(value, null, 2)}\n`);
-  await rename(temp, file);
 }
 
 /** Accuracy and activity of `network` on the loader's samples (eval mode, no gradients). */

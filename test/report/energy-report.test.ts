@@ -1,16 +1,11 @@
-import test, { type ExecutionContext } from 'ava';
-import { execFile } from 'node:child_process';
-import { accessSync, constants as fsConstants } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { delimiter, join, resolve } from 'node:path';
+import test from 'ava';
+import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { promisify } from 'node:util';
+import { checkPng, chromium, probePage, requireChromium } from '../helpers/chromium.js';
 import { renderEnergyReport, type EnergyReportInput } from '../../src/report/energy-report.js';
 import type { Activity } from '../../src/snn/activity.js';
 import type { Constant, EnergyEstimate, FitReport, Target } from '../../targets/types.js';
-
-const run = promisify(execFile);
 
 // ---------------------------------------------------------------------------------------------
 // Hand-made inputs: five targets covering each energy model and each verdict.
@@ -315,66 +310,8 @@ test('missing pieces render as notes, not errors', (t) => {
 // ---------------------------------------------------------------------------------------------
 // The page in a real browser: Debian's chromium, headless.
 
-function findChromium(): string | undefined {
-  const names = [process.env.CHROMIUM, 'chromium', 'chromium-browser', 'google-chrome-stable', 'google-chrome'];
-  const dirs = (process.env.PATH ?? '').split(delimiter).filter(Boolean);
-  for (const name of names) {
-    if (!name) continue;
-    for (const candidate of name.includes('/') ? [name] : dirs.map((d) => join(d, name))) {
-      try {
-        accessSync(candidate, fsConstants.X_OK);
-        return candidate;
-      } catch {
-        // not here; try the next
-      }
-    }
-  }
-  return undefined;
-}
-
-/** Fails (never skips) without a browser: CI must not pass by not looking. */
-function requireChromium(t: ExecutionContext): string | undefined {
-  const bin = findChromium();
-  if (!bin) {
-    t.fail(
-      'chromium is not installed, so the report cannot be checked in a browser: `make setup` installs it ' +
-        '(scripts/setup.sh; CI runs it), or set CHROMIUM=/path/to/chrome',
-    );
-  }
-  return bin;
-}
-
-/** Runs headless Chromium once with a profile of its own, so parallel runs do not share a lock. */
-async function chromium(bin: string, args: string[]): Promise<string> {
-  const profile = await mkdtemp(join(tmpdir(), 'autosnn-chromium-'));
-  try {
-    const { stdout } = await run(
-      bin,
-      [
-        '--headless',
-        '--disable-gpu',
-        '--no-sandbox',
-        '--no-first-run',
-        '--no-default-browser-check',
-        '--disable-dev-shm-usage',
-        '--hide-scrollbars',
-        `--user-data-dir=${profile}`,
-        ...args,
-      ],
-      { timeout: 90_000, maxBuffer: 64 * 1024 * 1024 },
-    );
-    return stdout;
-  } finally {
-    await rm(profile, { recursive: true, force: true });
-  }
-}
-
-/**
- * Appended to a copy of the page only (the report itself has no script): measures what the
- * browser laid out and leaves it in the DOM, which --dump-dom prints. URI-encoded so nothing in it
- * needs HTML escaping on the way out.
- */
-const PROBE = `<pre id="probe"></pre><script>
+/** Measures what the browser laid out (run in a copy of the page; the report has no script). */
+const PROBE = `
 const box = (e) => { const b = e.getBoundingClientRect(); const s = getComputedStyle(e);
   return { width: b.width, height: b.height, left: b.left, top: b.top,
     visible: s.display !== 'none' && s.visibility !== 'hidden' && Number(s.opacity) > 0 }; };
@@ -383,8 +320,8 @@ const bars = [...document.querySelectorAll('#energy svg [data-target]')].map((e)
 const gaps = [...document.querySelectorAll('#energy svg text.gap-label')].map((e) => ({ text: e.textContent, ...box(e) }));
 const charts = [...document.querySelectorAll('svg.chart')].map((e) => box(e));
 const cells = document.querySelectorAll('svg .cell').length;
-document.getElementById('probe').textContent = encodeURIComponent(JSON.stringify({ bars, gaps, charts, cells }));
-</script>`;
+report({ bars, gaps, charts, cells });
+`;
 
 interface Box {
   width: number;
@@ -405,42 +342,30 @@ const OUT_DIR = resolve(process.cwd(), 'bench-out', 'report');
 test('Chromium draws a visible bar for every target', async (t) => {
   const bin = requireChromium(t);
   if (!bin) return;
-  const dir = await mkdtemp(join(tmpdir(), 'autosnn-report-'));
-  try {
-    const page = renderEnergyReport(input());
-    const probed = join(dir, 'probed.html');
-    await writeFile(probed, page.replace('</body>', `${PROBE}\n</body>`));
-    const dom = await chromium(bin, ['--dump-dom', pathToFileURL(probed).href]);
-    const encoded = /<pre id="probe">([^<]*)<\/pre>/.exec(dom)?.[1];
-    t.truthy(encoded, 'the probe ran in the page');
-    const probe = JSON.parse(decodeURIComponent(encoded!)) as Probe;
+  const probe = await probePage<Probe>(bin, renderEnergyReport(input()), PROBE);
+  t.is(probe.charts.length, 4, 'energy, per-node, shares and heat map charts');
+  for (const chart of probe.charts) t.true(chart.width > 100 && chart.height > 50 && chart.visible);
+  t.is(probe.cells, 16);
 
-    t.is(probe.charts.length, 4, 'energy, per-node, shares and heat map charts');
-    for (const chart of probe.charts) t.true(chart.width > 100 && chart.height > 50 && chart.visible);
-    t.is(probe.cells, 16);
-
-    const names = TARGETS.map((x) => x.name);
-    t.deepEqual(
-      probe.bars.map((b) => b.target),
-      names,
-    );
-    for (const bar of probe.bars) {
-      t.true(bar.visible, `${bar.target} is visible`);
-      t.true(bar.width > 1 && bar.height > 1, `${bar.target} has an area: ${bar.width}×${bar.height}`);
-    }
-    const width = (name: string) => probe.bars.find((b) => b.target === name)!.width;
-    t.true(width('speck') < width('loihi') && width('loihi') < width('cortex-m'), 'lengths follow energy');
-    t.deepEqual(
-      probe.bars.filter((b) => b.missing).map((b) => b.target),
-      ['xylo', 'truenorth'],
-    );
-    t.is(probe.gaps.length, 2);
-    for (const gap of probe.gaps) {
-      t.is(gap.text, 'needs calibration');
-      t.true(gap.width > 20 && gap.visible);
-    }
-  } finally {
-    await rm(dir, { recursive: true, force: true });
+  const names = TARGETS.map((x) => x.name);
+  t.deepEqual(
+    probe.bars.map((b) => b.target),
+    names,
+  );
+  for (const bar of probe.bars) {
+    t.true(bar.visible, `${bar.target} is visible`);
+    t.true(bar.width > 1 && bar.height > 1, `${bar.target} has an area: ${bar.width}×${bar.height}`);
+  }
+  const width = (name: string) => probe.bars.find((b) => b.target === name)!.width;
+  t.true(width('speck') < width('loihi') && width('loihi') < width('cortex-m'), 'lengths follow energy');
+  t.deepEqual(
+    probe.bars.filter((b) => b.missing).map((b) => b.target),
+    ['xylo', 'truenorth'],
+  );
+  t.is(probe.gaps.length, 2);
+  for (const gap of probe.gaps) {
+    t.is(gap.text, 'needs calibration');
+    t.true(gap.width > 20 && gap.visible);
   }
 });
 
@@ -455,10 +380,6 @@ test('Chromium takes a screenshot of the page (bench-out/report/)', async (t) =>
   await chromium(bin, [`--screenshot=${png}`, '--window-size=1280,2000', pathToFileURL(htmlFile).href]);
   const bytes = await readFile(png);
   t.log(`screenshot: ${png} (${(await stat(png)).size} bytes)`);
-  t.deepEqual([...bytes.subarray(0, 8)], [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a], 'PNG signature');
-  t.is(bytes.subarray(12, 16).toString('latin1'), 'IHDR');
-  t.is(bytes.readUInt32BE(16), 1280, 'width');
-  t.is(bytes.readUInt32BE(20), 2000, 'height');
   // A blank 1280×2000 page compresses to a few kilobytes; charts and tables take far more.
-  t.true(bytes.length > 40_000, `a page's worth of content: ${bytes.length} bytes`);
+  checkPng(t, bytes, 1280, 2000, 40_000);
 });
