@@ -1,4 +1,6 @@
 /** Timing helpers shared by the benchmarks: the median of repeated timed loops. */
+import { textTable } from '../src/util/text-table.js';
+
 export function medianSeconds(fn: () => void, warmup: number, iterations: number, repeats: number): number {
   for (let i = 0; i < warmup; i++) fn();
   const samples: number[] = [];
@@ -22,20 +24,13 @@ export interface Row {
 
 /** Prints rows as an aligned table: measured, PyTorch, ratio, goal. */
 export function printTable(title: string, rows: readonly Row[]): void {
-  const lines = [['benchmark', 'this engine', 'PyTorch', 'ratio', 'goal']];
-  for (const r of rows) {
-    lines.push([
-      r.name,
-      `${r.value.toFixed(3)} ${r.unit}`,
-      r.reference === undefined ? '—' : `${r.reference.toFixed(3)} ${r.unit}`,
-      r.reference === undefined ? '—' : (r.value / r.reference).toFixed(3),
-      r.goal ?? '',
-    ]);
-  }
-  const widths = lines[0]!.map((_, c) => Math.max(...lines.map((l) => l[c]!.length)));
-  process.stdout.write(`\n${title}\n`);
-  lines.forEach((l, i) => {
-    process.stdout.write(`${l.map((cell, c) => cell.padEnd(widths[c]!)).join('  ')}\n`);
-    if (i === 0) process.stdout.write(`${widths.map((w) => '─'.repeat(w)).join('  ')}\n`);
-  });
+  const cells = rows.map((r) => [
+    r.name,
+    `${r.value.toFixed(3)} ${r.unit}`,
+    r.reference === undefined ? '—' : `${r.reference.toFixed(3)} ${r.unit}`,
+    r.reference === undefined ? '—' : (r.value / r.reference).toFixed(3),
+    r.goal ?? '',
+  ]);
+  const table = textTable(['benchmark', 'this engine', 'PyTorch', 'ratio', 'goal'], cells);
+  process.stdout.write(`\n${title}\n${table.join('\n')}\n`);
 }

@@ -7,6 +7,7 @@
 import { foldBatchNorm, describeUnfolded } from '../src/ir/passes/fold-batchnorm.js';
 import { rewriteBinaryMaxPool } from '../src/ir/passes/binary-maxpool.js';
 import type { ModelBundle } from '../src/ir/bundle.js';
+import { textTable } from '../src/util/text-table.js';
 
 export const EXPORT_FORMATS = ['onnx', 'nir', 'netx', 'firmware'] as const;
 export type ExportFormat = (typeof EXPORT_FORMATS)[number];
@@ -138,15 +139,7 @@ export function formatInspect(summary: InspectSummary): string {
     n.parameters > 0 ? n.parameters.toLocaleString('en-US') : '',
     n.details ?? '',
   ]);
-  const header = ['node', 'type', 'shape', 'params', 'details'];
-  const widths = header.map((h, c) => Math.max(h.length, ...rows.map((r) => r[c]!.length)));
-  const line = (cells: string[]) =>
-    cells
-      .map((cell, c) => cell.padEnd(widths[c]!))
-      .join('  ')
-      .trimEnd();
-  lines.push('', line(header), widths.map((w) => '─'.repeat(w)).join('  '));
-  for (const row of rows) lines.push(line(row));
+  lines.push('', ...textTable(['node', 'type', 'shape', 'params', 'details'], rows));
   const keys = Object.keys(summary.semantics);
   if (keys.length > 0) {
     lines.push('', 'semantics:');

@@ -23,7 +23,7 @@
  * neuron is reported as the max-pool it replaces (spikes only), as the engine reports it.
  * Quantised weights that round to zero are not synapses here (the firmware skips them).
  */
-import type { Activity, NodeActivity } from '../../src/snn/activity.js';
+import { activityTotals, type Activity, type NodeActivity } from '../../src/snn/activity.js';
 import { integerCharge, saturate, roundingShiftRight } from '../../src/ir/passes/quantize-model.js';
 import { quantizeAt } from '../../src/ir/passes/quantize.js';
 import type { FirmwareImage, ImageConv2d, ImageLayer, ImageLinear } from './image.js';
@@ -537,41 +537,8 @@ export function runImage(
 /** The engine counter's record and per-sample totals (src/snn/activity.ts, result()). */
 function activityRecord(runtimes: readonly Runtime[], samples: number, timesteps: number): Activity {
   const nodes: Record<string, NodeActivity> = {};
-  const sum = (values: readonly number[] | undefined) => (values ?? []).reduce((a, b) => a + b, 0);
-  let spikes = 0;
-  let pooled = 0;
-  let ac = 0;
-  let mac = 0;
-  let dense = 0;
-  let updates = 0;
-  let outputs = 0;
-  let zeroOutputs = 0;
   for (const rt of runtimes) {
-    const entry = rt.activity;
-    if (!entry) continue;
-    nodes[rt.layer.name] = structuredClone(entry);
-    if (entry.op === 'neuron') spikes += sum(entry.spikesPerStep);
-    if (entry.op === 'maxpool') pooled += sum(entry.spikesPerStep);
-    ac += sum(entry.synops?.acPerStep);
-    mac += sum(entry.synops?.macPerStep);
-    dense += sum(entry.synops?.densePerStep);
-    updates += entry.neuronUpdates ?? 0;
-    outputs += entry.outputs ?? 0;
-    zeroOutputs += entry.zeros ?? 0;
+    if (rt.activity) nodes[rt.layer.name] = structuredClone(rt.activity);
   }
-  const n = Math.max(1, samples);
-  return {
-    samples,
-    timesteps,
-    nodes,
-    perSample: {
-      spikes: spikes / n,
-      spikesWithPooling: (spikes + pooled) / n,
-      synopsAc: ac / n,
-      synopsMac: mac / n,
-      synopsDense: dense / n,
-      neuronUpdates: updates / n,
-      sparsity: outputs > 0 ? zeroOutputs / outputs : 0,
-    },
-  };
+  return { samples, timesteps, nodes, perSample: activityTotals(nodes, samples) };
 }

@@ -68,6 +68,42 @@ function isTernary(tensor: E.Tensor): boolean {
   return E.tidy(() => tensor.ne(0).mul(tensor.abs().ne(1)).sum().item() === 0);
 }
 
+/**
+ * Per-sample totals of per-node sums (the record's `perSample`): for the engine's counter and
+ * for anything else that produces an Activity record (the firmware's integer executor).
+ */
+export function activityTotals(nodes: Readonly<Record<string, NodeActivity>>, samples: number): ActivityTotals {
+  const n = Math.max(1, samples);
+  const sum = (values: readonly number[] | undefined) => (values ?? []).reduce((a, b) => a + b, 0);
+  let spikes = 0;
+  let pooled = 0;
+  let ac = 0;
+  let mac = 0;
+  let dense = 0;
+  let updates = 0;
+  let outputs = 0;
+  let zeros = 0;
+  for (const entry of Object.values(nodes)) {
+    if (entry.op === 'neuron') spikes += sum(entry.spikesPerStep);
+    if (entry.op === 'maxpool') pooled += sum(entry.spikesPerStep);
+    ac += sum(entry.synops?.acPerStep);
+    mac += sum(entry.synops?.macPerStep);
+    dense += sum(entry.synops?.densePerStep);
+    updates += entry.neuronUpdates ?? 0;
+    outputs += entry.outputs ?? 0;
+    zeros += entry.zeros ?? 0;
+  }
+  return {
+    spikes: spikes / n,
+    spikesWithPooling: (spikes + pooled) / n,
+    synopsAc: ac / n,
+    synopsMac: mac / n,
+    synopsDense: dense / n,
+    neuronUpdates: updates / n,
+    sparsity: outputs > 0 ? zeros / outputs : 0,
+  };
+}
+
 export class ActivityCounter {
   readonly #nodes: Record<string, NodeActivity> = {};
   readonly #weights: ReadonlyMap<string, E.Tensor>;
@@ -187,7 +223,6 @@ export class ActivityCounter {
   }
 
   result(): Activity {
-    const samples = Math.max(1, this.#samples);
     const nodes = structuredClone(this.#nodes);
     // Synaptic operations counted on a subset: scaled to every sample, so all sums are alike.
     const scale = this.#synopsSamples > 0 ? this.#samples / this.#synopsSamples : 0;
@@ -202,38 +237,11 @@ export class ActivityCounter {
         };
       }
     }
-    const sum = (values: readonly number[] | undefined) => (values ?? []).reduce((a, b) => a + b, 0);
-    let spikes = 0;
-    let pooled = 0;
-    let ac = 0;
-    let mac = 0;
-    let dense = 0;
-    let updates = 0;
-    let outputs = 0;
-    let zeros = 0;
-    for (const entry of Object.values(nodes)) {
-      if (entry.op === 'neuron') spikes += sum(entry.spikesPerStep);
-      if (entry.op === 'maxpool') pooled += sum(entry.spikesPerStep);
-      ac += sum(entry.synops?.acPerStep);
-      mac += sum(entry.synops?.macPerStep);
-      dense += sum(entry.synops?.densePerStep);
-      updates += entry.neuronUpdates ?? 0;
-      outputs += entry.outputs ?? 0;
-      zeros += entry.zeros ?? 0;
-    }
     return {
       samples: this.#samples,
       timesteps: this.#timesteps,
       nodes,
-      perSample: {
-        spikes: spikes / samples,
-        spikesWithPooling: (spikes + pooled) / samples,
-        synopsAc: ac / samples,
-        synopsMac: mac / samples,
-        synopsDense: dense / samples,
-        neuronUpdates: updates / samples,
-        sparsity: outputs > 0 ? zeros / outputs : 0,
-      },
+      perSample: activityTotals(nodes, this.#samples),
     };
   }
 }

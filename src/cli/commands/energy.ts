@@ -28,6 +28,7 @@ import { fitEnergy } from '../../../targets/fitter.js';
 import { makeProbes, probeOps, readProbeManifest, writeProbes, PROBE_MANIFEST } from '../../../targets/probes.js';
 import type { CalibrationProfile, EnergyEstimate, FitReport, Target } from '../../../targets/types.js';
 import { formatSI } from '../../report/format.js';
+import { textTable } from '../../util/text-table.js';
 import { Progress } from '../progress.js';
 import type { CommandSpec } from '../command.js';
 import { choice, positiveInt, requireOption, stringOption, UsageError, type OptionValues } from '../args.js';
@@ -99,13 +100,7 @@ function table(results: readonly TargetResult[], ann: EnergyEstimate): string {
     'the same network as 32-bit MACs',
   ]);
   const header = ['target', 'energy/inference', 'energy/spike', 'energy/synop', 'fits', 'basis'];
-  const widths = header.map((h, c) => Math.max(h.length, ...rows.map((r) => r[c]!.length)));
-  const line = (cells: string[]) =>
-    cells
-      .map((cell, c) => cell.padEnd(widths[c]!))
-      .join('  ')
-      .trimEnd();
-  return [line(header), widths.map((w) => '─'.repeat(w)).join('  '), ...rows.map(line)].join('\n') + '\n';
+  return `${textTable(header, rows).join('\n')}\n`;
 }
 
 async function runEstimate(values: OptionValues): Promise<number> {
