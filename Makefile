@@ -2,6 +2,7 @@
 #   make demo    the main job on the built-in default (installs what is missing first)
 #   make test    lint, type-check and the test suite
 #   make bench   benchmarks (table + JSON), against PyTorch where the issue asks for it
+#   make fuzz    the firmware's frame and image decoders under libFuzzer (FUZZ_SECONDS, default 60)
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
@@ -9,7 +10,7 @@ ADDON := build/native/Release/autosnn_engine.node
 NATIVE_SOURCES := $(wildcard native/src/*.cc native/src/*.h native/src/*.cu) native/CMakeLists.txt CMakeLists.txt
 TS_SOURCES := $(shell find src test bench scripts targets export firmware-bridge -name '*.ts' 2>/dev/null) tsconfig.json
 
-.PHONY: help setup setup-bench build build-native build-ts test lint check-cuda gpu-dry-run gpu-pack fixtures demo bench clean
+.PHONY: help setup setup-bench build build-native build-ts build-firmware test test-firmware lint check-cuda gpu-dry-run gpu-pack fixtures demo bench fuzz clean
 
 help:
 	@echo "make setup | build | test | demo | bench | clean   (see README.md)"
@@ -20,7 +21,19 @@ setup:
 setup-bench:
 	@scripts/setup.sh --bench
 
-build: setup build-native build-ts
+build: setup build-native build-ts build-firmware
+
+# The reference firmware: the host port and fault proxy (run by the tests), the Cortex-M3 build
+# for QEMU, and the NUCLEO-H743ZI2 build (built, not run: no board here).
+FIRMWARE := firmware-bridge/firmware
+build-firmware: setup
+	$(MAKE) -C $(FIRMWARE) all
+
+test-firmware: build-firmware
+	$(MAKE) -C $(FIRMWARE) test
+
+fuzz: setup
+	$(MAKE) -C $(FIRMWARE) fuzz
 
 build-native: $(ADDON)
 $(ADDON): $(NATIVE_SOURCES) package.json
@@ -47,7 +60,7 @@ gpu-dry-run: build
 gpu-pack: build
 	scripts/gpu-pack.sh
 
-test: build lint check-cuda gpu-dry-run fixtures
+test: build lint check-cuda gpu-dry-run test-firmware fixtures
 	npx ava
 
 # The small trained mnist model later tests read; cached by content hash (FRESH=1 retrains).
@@ -63,4 +76,4 @@ bench: setup-bench build
 	node dist/bench/index.js $(BENCH)
 
 clean:
-	rm -rf build dist demo-out bench-out fixtures .gpu-pack
+	rm -rf build dist demo-out bench-out fixtures .gpu-pack $(FIRMWARE)/build

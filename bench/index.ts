@@ -10,6 +10,7 @@ import { benchSnn } from './snn.js';
 import { benchGpu } from './gpu.js';
 import { benchSearchAblation } from './search-ablation.js';
 import { benchEstimate } from './estimate.js';
+import { benchBridge } from './bridge.js';
 
 interface BenchOptions {
   repeats: number;
@@ -22,11 +23,12 @@ const GROUPS: Record<string, (options: BenchOptions) => unknown> = {
   snn: benchSnn,
   gpu: benchGpu,
   estimate: benchEstimate,
+  bridge: benchBridge,
   'search-ablation': benchSearchAblation,
 };
 
 /** Groups run when none is named (the long search studies only when asked for). */
-const DEFAULT_GROUPS = ['engine', 'snn', 'gpu', 'estimate'];
+const DEFAULT_GROUPS = ['engine', 'snn', 'gpu', 'estimate', 'bridge'];
 
 async function main(): Promise<number> {
   const { values, positionals } = parseArgs({

@@ -1,12 +1,16 @@
 /**
  * The project's reference firmware on a Cortex-M3 (the bridge's emulated MPS2 AN385 is one; a
- * real board is needed for energy). A cycle model: each operation's cycles are the fewest its
- * inner loop can take, counted instruction by instruction from ARM's Cortex-M3 timings, without
- * loop control or address arithmetic (so lower bounds, basis 'derived'), uncalibrated until the
- * bridge measures them. The energy per cycle is a vendor datasheet's run current at its stated
- * supply and clock: ST's STM32L100 (a Cortex-M3 value line), 9.6 mA typical at 32 MHz and
- * VDD 3.6 V running Dhrystone-like code from Flash, i.e. 3.6 V × 9.6 mA / 32 MHz = 1.08 nJ per
- * cycle. That is the whole chip running, so there is no separate static term.
+ * real board is needed for energy). A cycle model: each operation's cycles were measured by the
+ * bridge (`autosnn calibrate --qemu`): the firmware's probe runs under QEMU -icount, the
+ * instructions each executed counted exactly, and the fitter's cycles per operation read off the
+ * fit (relative residual 1.1 % over the 12 probes; each probe predicted within 3.5 % by the fit
+ * made without it; docs/bridge.md). QEMU counts instructions, not cycles: a Cortex-M3 takes one
+ * cycle for most and two or more for loads, stores, multiplies and taken branches (the TRM's
+ * timings), so on silicon these counts are lower bounds, by up to ~1.5× on load-heavy loops.
+ * The energy per cycle is a vendor datasheet's run current at its stated supply and clock: ST's
+ * STM32L100 (a Cortex-M3 value line), 9.6 mA typical at 32 MHz and VDD 3.6 V running
+ * Dhrystone-like code from Flash, i.e. 3.6 V × 9.6 mA / 32 MHz = 1.08 nJ per cycle. That is the
+ * whole chip running, so there is no separate static term.
  *
  * The fit check is the firmware's RAM, the weights and state it holds against the board's
  * SRAM (the 32L100CDISCOVERY's STM32L100RCT6, 16 KB), and what the integer form
@@ -29,18 +33,19 @@ import {
 import { storageBits } from './energy.js';
 import type { Constant, FitIssue, FitReport, Target } from './types.js';
 
-const TRM =
-  'ARM Cortex-M3 Technical Reference Manual r2p0 (ARM DDI 0337I), ch. 3 p. 3-9, load/store timings: two pipelined ' +
-  'LDRs "normally three cycles total", three "normally four", "even a stalled STR normally only takes two cycles"; ' +
-  'data processing 1 cycle, MUL 1, MLA 2 (instruction timings of the same manual)';
-const UNCALIBRATED =
-  'uncalibrated until the bridge measures them; loop control and address arithmetic excluded (a lower bound)';
+const MEASURED =
+  'the bridge: autosnn calibrate --qemu on the reference firmware (firmware-bridge/, Cortex-M3 build, arm-none-eabi-gcc -O2) ' +
+  'under QEMU 7.2 mps2-an385 with -icount shift=0, 12 probe models, NNLS fit; 2026-11-27';
+const PER_INSTRUCTION =
+  'instructions executed per operation, loop control and address arithmetic included; on silicon a Cortex-M3 ' +
+  'takes ≥ 1 cycle per instruction (ARM DDI 0337I ch. 3), so a lower bound on cycles';
+
 const DATASHEET =
   'ST STM32L100C6/R8/RB datasheet (DocID024295 Rev 1), §6.3.4 Table 15: IDD (Run from Flash), Range 1 (VCORE 1.8 V), ' +
   'fHCLK = 32 MHz from HSE with PLL, typ 9.6 mA; conditions: VDD = 3.6 V, all peripherals disabled, Dhrystone 2.1-equivalent code';
 
 const cycles = (value: number, note: string): Constant =>
-  constant(value, 'cycles', TRM, 'derived', `${note}; ${UNCALIBRATED}`);
+  constant(value, 'cycles', MEASURED, 'measured', `measured, QEMU -icount: ${note}; ${PER_INSTRUCTION}`);
 
 const LIMITS = {
   sram: constant(
@@ -118,14 +123,13 @@ export const cortexM: Target = {
   energy: {
     kind: 'cycle-model',
     cyclesPerOp: {
-      synopAc: cycles(6, 'load weight and membrane (pipelined, 3) + add (1) + store membrane (2)'),
-      synopMac: cycles(8, 'load input, weight and membrane (pipelined, 4) + multiply-accumulate MLA (2) + store (2)'),
+      synopAc: cycles(12.5, 'an accumulate through a transposed kernel or a fan-out list (95% CI 12.1–12.9)'),
+      synopMac: cycles(12.3, 'a multiply-accumulate on a direct frame, same loop (95% CI 11.9–12.7)'),
       neuronUpdate: cycles(
-        10,
-        'load membrane (2) + leak: subtract reset, multiply, shift, subtract (4) + compare with threshold (1) + ' +
-          'conditional reset (1) + store (2)',
+        49.0,
+        'charge, leak, fire and reset one neuron, and the next layer’s scan of its output (95% CI 47.8–50.2)',
       ),
-      spike: cycles(3, 'store the event in the output queue (2) + advance the queue pointer (1)'),
+      spike: cycles(30.9, 'finding a spike’s fan-out: its list or its kernel taps (95% CI 28.1–33.6)'),
     },
     clock: constant(32, 'MHz', DATASHEET, 'datasheet', 'the clock the run current is given at'),
     energyPerCycle: constant(1080, 'pJ/cycle', DATASHEET, 'datasheet', '3.6 V × 9.6 mA / 32 MHz'),

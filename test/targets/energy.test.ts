@@ -314,19 +314,20 @@ test("Xylo: cycles from Rockpool's model per node role; no joules without a cali
 
 test('the reference firmware on a Cortex-M3: cycles × 1.08 nJ per cycle', (t) => {
   const e = estimate('cortex-m');
-  // 25 ACs × 6 + 10 updates × 10 + 7 spikes × 3 = 150 + 100 + 21 = 271 cycles
-  t.is(e.cycles, 271);
-  // 271 × 1080 pJ = 292.68 nJ; latency 271 / 32 MHz = 8.46875 µs
-  close(t, e.perInference, 292.68e-9);
-  close(t, e.latency, 8.46875e-6, 'latency');
+  // The bridge's measured cycles (targets/cortex-m.ts):
+  // 25 ACs × 12.5 + 10 updates × 49.0 + 7 spikes × 30.9 = 312.5 + 490 + 216.3 = 1018.8 cycles
+  close(t, e.cycles, 1018.8, 'cycles');
+  // 1018.8 × 1080 pJ = 1.100304 µJ; latency 1018.8 / 32 MHz = 31.8375 µs
+  close(t, e.perInference, 1.100304e-6);
+  close(t, e.latency, 31.8375e-6, 'latency');
   const d = estimate('cortex-m', direct);
-  // 20 MACs × 8 + 5 ACs × 6 + 100 + 21 = 160 + 30 + 121 = 311 cycles → 335.88 nJ
-  t.is(d.cycles, 311);
-  close(t, d.perInference, 335.88e-9, 'direct');
-  // A measured static power is charged over the cycle-model latency: 5 mW × 8.46875 µs = 42.34375 nJ
+  // 20 MACs × 12.3 + 5 ACs × 12.5 + 490 + 216.3 = 246 + 62.5 + 706.3 = 1014.8 cycles → 1.095984 µJ
+  close(t, d.cycles, 1014.8, 'direct cycles');
+  close(t, d.perInference, 1.095984e-6, 'direct');
+  // A measured static power is charged over the cycle-model latency: 5 mW × 31.8375 µs = 159.1875 nJ
   const c = estimate('cortex-m', events, profile('cortex-m', {}, 5e-3));
-  close(t, c.static, 42.34375e-9, 'static');
-  close(t, c.perInference, 292.68e-9 + 42.34375e-9, 'calibrated total');
+  close(t, c.static, 159.1875e-9, 'static');
+  close(t, c.perInference, 1.100304e-6 + 159.1875e-9, 'calibrated total');
 });
 
 for (const name of ['loihi2', 'speck', 'akida']) {

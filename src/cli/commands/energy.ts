@@ -30,6 +30,7 @@ import type { CalibrationProfile, EnergyEstimate, FitReport, Target } from '../.
 import { formatSI } from '../../report/format.js';
 import { textTable } from '../../util/text-table.js';
 import { Progress } from '../progress.js';
+import { BOARD_OPTIONS, boardSource } from './bridge.js';
 import type { CommandSpec } from '../command.js';
 import { choice, positiveInt, requireOption, stringOption, UsageError, type OptionValues } from '../args.js';
 
@@ -263,10 +264,114 @@ export const probesCommand: CommandSpec = {
   },
 };
 
+/**
+ * `calibrate` with a board: the probes run there (firmware-bridge/host/calibrate.ts) and the same
+ * fitter makes the same profile. Each probe is also predicted by the fit made without it.
+ */
+async function calibrateFromBoard(values: OptionValues): Promise<number> {
+  const source = boardSource(values, 'calibrate');
+  const target = getTarget(requireOption(values, 'target', 'calibrate', 'NAME'));
+  if (target.name !== 'cortex-m') {
+    throw new UsageError(
+      `calibrate on a board measures the reference firmware, the cortex-m target (got --target ${target.name}); ` +
+        'for another chip, measure the probes with its own tools and give --measurements',
+    );
+  }
+  const out = requireOption(values, 'out', 'calibrate', 'FILE');
+  const trialsText = stringOption(values, 'trials');
+  const json = values.json === true;
+  const { openBoard } = await import('../../../firmware-bridge/host/open.js');
+  const { calibrateOnBoard } = await import('../../../firmware-bridge/host/calibrate.js');
+  const session = await openBoard(source);
+  let calibration: Awaited<ReturnType<typeof calibrateOnBoard>>;
+  try {
+    const progress = new Progress({ label: 'probes', total: 12, enabled: !json });
+    calibration = await calibrateOnBoard(session.board, {
+      ...(trialsText !== undefined ? { trials: positiveInt('trials', trialsText, 1) } : {}),
+      onProbe: (done, _total, probe) => progress.update(done, probe),
+    });
+  } finally {
+    await session.close();
+  }
+  const { fit } = calibration;
+  const profile = profileFromFit(target.name, fit, {
+    probes: 'autosnn probes (direct encoding, T = 8), generated and run on the board',
+    measurements: `${session.description} (${session.path})`,
+    notes:
+      `${calibration.basisText}` +
+      (calibration.fixedPerInference
+        ? `; besides the operations, ${formatSI(calibration.fixedPerInference.value, 'J')} per inference ` +
+          '(the fit’s constant; no static power on this basis: energy ∝ cycles ∝ time)'
+        : ''),
+  });
+  await writeCalibrationProfile(out, profile);
+  if (json) {
+    process.stdout.write(`${JSON.stringify({ profile, ...calibration, rows: undefined })}\n`);
+    return calibration.countMismatches.length > 0 ? 1 : 0;
+  }
+  process.stdout.write(
+    `${target.name}: ${calibration.measurements.length} runs of ${calibration.holdOut.length} probes on ${session.description}\n` +
+      `  basis: ${calibration.basisText}\n` +
+      `  fit: relative residual rms ${(fit.relativeResidualRms * 100).toFixed(2)}%\n`,
+  );
+  const rows = Object.entries(fit.perOp).map(([op, e]) => [
+    op,
+    formatSI(e!.value, 'J'),
+    `[${formatSI(e!.ci95[0], 'J')}, ${formatSI(e!.ci95[1], 'J')}]`,
+    calibration.cyclesPerOp?.[op] !== undefined ? calibration.cyclesPerOp[op]!.toFixed(2) : '',
+  ]);
+  if (calibration.fixedPerInference) {
+    const fixed = calibration.fixedPerInference;
+    rows.push([
+      'per inference',
+      formatSI(fixed.value, 'J'),
+      `[${formatSI(fixed.ci95[0], 'J')}, ${formatSI(fixed.ci95[1], 'J')}]`,
+      calibration.fixedCycles !== undefined ? calibration.fixedCycles.toFixed(0) : '',
+    ]);
+  }
+  if (fit.staticPower) {
+    rows.push([
+      'static power',
+      formatSI(fit.staticPower.value, 'W'),
+      `[${formatSI(fit.staticPower.ci95[0], 'W')}, ${formatSI(fit.staticPower.ci95[1], 'W')}]`,
+      '',
+    ]);
+  }
+  process.stdout.write(
+    `${textTable(['', 'fitted', '95% CI', 'cycles/op'], rows)
+      .map((l) => `  ${l}`)
+      .join('\n')}\n`,
+  );
+  process.stdout.write('  each probe predicted by the fit made without it (leave one out):\n');
+  process.stdout.write(
+    textTable(
+      ['probe', 'measured', 'predicted', 'error'],
+      calibration.holdOut.map((h) => [
+        h.probe,
+        formatSI(h.measured, 'J'),
+        h.predicted === null ? 'no fit' : formatSI(h.predicted, 'J'),
+        h.relativeError === null ? (h.reason ?? '') : `${(h.relativeError * 100).toFixed(2)}%`,
+      ]),
+    )
+      .map((l) => `    ${l}`)
+      .join('\n') + '\n',
+  );
+  for (const warning of fit.warnings) process.stdout.write(`  warning: ${warning}\n`);
+  for (const m of calibration.countMismatches) process.stdout.write(`  COUNT MISMATCH: ${m}\n`);
+  process.stdout.write(`profile: ${out}\n`);
+  return calibration.countMismatches.length > 0 ? 1 : 0;
+}
+
 export const calibrateCommand: CommandSpec = {
   name: 'calibrate',
   summary: "fit a chip's per-operation energies and static power from measured probe runs",
   options: {
+    ...BOARD_OPTIONS,
+    trials: {
+      type: 'string',
+      value: 'N',
+      description: 'runs per probe on a board (default 1 with a cycle counter, 3 with a sensor)',
+    },
     measurements: {
       type: 'string',
       value: 'FILE.csv',
@@ -276,7 +381,14 @@ export const calibrateCommand: CommandSpec = {
     target: { type: 'string', value: 'NAME', description: 'the chip measured' },
     out: { type: 'string', value: 'FILE', description: 'the calibration profile to write (JSON)' },
   },
+  notes: [
+    'from a board: autosnn calibrate (--port PATH | --qemu) --target cortex-m --out FILE (runs the probes there)',
+    'from a CSV:   autosnn calibrate --measurements FILE.csv --probes DIR --target NAME --out FILE',
+  ],
   run: async (values) => {
+    if (stringOption(values, 'port') !== undefined || values.emulator === true || values.qemu === true) {
+      return calibrateFromBoard(values);
+    }
     const measurementsFile = requireOption(values, 'measurements', 'calibrate', 'FILE.csv');
     const probesDir = requireOption(values, 'probes', 'calibrate', 'DIR');
     const target = getTarget(requireOption(values, 'target', 'calibrate', 'NAME'));

@@ -6,6 +6,7 @@ import { trainTinyCommand } from './train-tiny.js';
 import { retrainCommand, searchCommand } from './search.js';
 import { exportCommand, inspectCommand } from './export.js';
 import { calibrateCommand, estimateCommand, probesCommand } from './energy.js';
+import { deployCommand, devicesCommand } from './bridge.js';
 
 export const COMMANDS: readonly CommandSpec[] = [
   infoCommand,
@@ -17,5 +18,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   estimateCommand,
   probesCommand,
   calibrateCommand,
+  devicesCommand,
+  deployCommand,
   trainTinyCommand,
 ];
