@@ -22,8 +22,12 @@ export interface Row {
   goal?: string;
 }
 
-/** Prints rows as an aligned table: measured, PyTorch, ratio, goal. */
-export function printTable(title: string, rows: readonly Row[]): void {
+/** Prints rows as an aligned table: measured, the reference (PyTorch unless named), ratio, goal. */
+export function printTable(
+  title: string,
+  rows: readonly Row[],
+  columns = { measured: 'this engine', reference: 'PyTorch' },
+): void {
   const cells = rows.map((r) => [
     r.name,
     `${r.value.toFixed(3)} ${r.unit}`,
@@ -31,6 +35,6 @@ export function printTable(title: string, rows: readonly Row[]): void {
     r.reference === undefined ? '—' : (r.value / r.reference).toFixed(3),
     r.goal ?? '',
   ]);
-  const table = textTable(['benchmark', 'this engine', 'PyTorch', 'ratio', 'goal'], cells);
+  const table = textTable(['benchmark', columns.measured, columns.reference, 'ratio', 'goal'], cells);
   process.stdout.write(`\n${title}\n${table.join('\n')}\n`);
 }
