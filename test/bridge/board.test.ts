@@ -24,17 +24,22 @@ import {
   BoardResetError,
   ModelTooLargeError,
   NoHandshakeError,
+  VersionMismatchError,
 } from '../../firmware-bridge/host/errors.js';
 
 const HAVE_EMULATOR = existsSync(EMULATOR_BINARY);
 const HAVE_PROXY = existsSync(PROXY_BINARY);
-const withEmulator = HAVE_EMULATOR ? test.serial : test.skip;
-const withProxy = HAVE_EMULATOR && HAVE_PROXY ? test.serial : test.skip;
-if (!HAVE_EMULATOR || !HAVE_PROXY) {
-  console.log(
-    `board.test: SKIPPED the firmware tests: ${[!HAVE_EMULATOR && EMULATOR_BINARY, !HAVE_PROXY && PROXY_BINARY].filter(Boolean).join(', ')} missing (run make -C firmware-bridge/firmware)`,
-  );
-}
+// make test builds the firmware: a missing binary is a broken build, reported as a failure.
+const withEmulator = test.serial;
+const withProxy = test.serial;
+test.before((t) => {
+  for (const [present, file] of [
+    [HAVE_EMULATOR, EMULATOR_BINARY],
+    [HAVE_PROXY, PROXY_BINARY],
+  ] as const) {
+    if (!present) t.fail(`${file} is missing: run make build (or make -C firmware-bridge/firmware)`);
+  }
+});
 
 interface Fixture {
   exported: FirmwareExport;
@@ -242,3 +247,15 @@ withProxy(
     }
   },
 );
+
+withEmulator('a board speaking another protocol version is VersionMismatchError with both versions', async (t) => {
+  // The same firmware built with BRIDGE_PROTOCOL_VERSION 2 (make -C firmware-bridge/firmware host).
+  const board = await startEmulator({ binary: 'firmware-bridge/firmware/build/host/test/autosnn-firmware-protocol2' });
+  try {
+    const error = await t.throwsAsync(Board.connect(board.path), { instanceOf: VersionMismatchError });
+    t.regex(error!.message, /1/);
+    t.regex(error!.message, /2/);
+  } finally {
+    await board.stop();
+  }
+});

@@ -9,7 +9,9 @@
 
 #include "bridge_port.h"
 
+#ifndef BRIDGE_PROTOCOL_VERSION /* overridden only to build a mismatched board for the host's tests */
 #define BRIDGE_PROTOCOL_VERSION 1u
+#endif
 #define BRIDGE_FIRMWARE_VERSION "0.1.0"
 
 #ifndef BRIDGE_MODEL_BYTES          /* each of the two image slots (active + staging) */
