@@ -10,6 +10,7 @@ import path from 'node:path';
 import { UsageError, type OptionValues } from './args.js';
 import { COMMON_OPTIONS, commandHelp, type CommandSpec } from './command.js';
 import { COMMANDS } from './commands/index.js';
+import { setDataDir } from '../data/index.js';
 
 function version(): string {
   const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
@@ -65,6 +66,10 @@ export async function main(argv: string[]): Promise<number> {
     const [least, most] = spec.positionalCount ?? [0, 0];
     if (positionals.length > most) throw new UsageError(`unexpected argument '${positionals[most]}'`);
     if (positionals.length < least) throw new UsageError(`${spec.name} needs ${spec.positionals ?? 'an argument'}`);
+    // Downloaded datasets are opened far from here (a search's validation, an export's check):
+    // the directory is set once for the process.
+    const dataDir = values['data-dir'];
+    if (typeof dataDir === 'string') setDataDir(dataDir);
     return await spec.run(values, positionals);
   } catch (error) {
     if (process.env.AUTOSNN_DEBUG === '1') throw error;

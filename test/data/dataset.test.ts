@@ -105,8 +105,11 @@ test('splitIndices: exact total, stratified within 1 per class, disjoint, sorted
   t.throws(() => splitIndices([0, -1], 0.5, 1), { instanceOf: RangeError });
 });
 
-test('registry: the built-ins by name, a clear error listing the names otherwise', (t) => {
-  t.deepEqual([...DATASET_NAMES], ['mnist', 'nmnist-sim', 'mnist-rate']);
+test('registry: the built-ins by name, downloaded ones need a data directory, a clear error otherwise', (t) => {
+  t.deepEqual(
+    [...DATASET_NAMES],
+    ['mnist', 'nmnist-sim', 'mnist-rate', 'cifar10', 'cifar100', 'svhn', 'nmnist', 'dvs-gesture', 'cifar10-dvs'],
+  );
   const mnist = getDataset('mnist');
   t.is(mnist.kind, 'static');
   t.deepEqual([...mnist.sampleShape], [1, 32, 32]);
@@ -114,8 +117,20 @@ test('registry: the built-ins by name, a clear error listing the names otherwise
   t.is(events.kind, 'events');
   t.deepEqual([...events.sampleShape], [2, 32, 32]);
   t.is(events.classes, 10);
-  const error = t.throws(() => getDataset('cifar10'));
-  t.is(error?.message, "unknown dataset 'cifar10' (known: mnist, nmnist-sim, mnist-rate)");
+  const saved = process.env.AUTOSNN_DATA_DIR;
+  delete process.env.AUTOSNN_DATA_DIR;
+  try {
+    t.throws(() => getDataset('cifar10'), {
+      message: /dataset 'cifar10' is read from the files you download: give --data-dir/,
+    });
+  } finally {
+    if (saved !== undefined) process.env.AUTOSNN_DATA_DIR = saved;
+  }
+  // A data directory without the files: the reader's error lists what it expected.
+  t.throws(() => getDataset('cifar10', { dataDir: '/nonexistent-autosnn-data' }), { message: /cifar-10-batches-bin/ });
+  t.throws(() => getDataset('tiny-imagenet'), {
+    message: /unknown dataset 'tiny-imagenet' \(known: mnist, .*cifar10-dvs\)/,
+  });
   t.throws(() => getDataset('constructor'), { message: /unknown dataset 'constructor'/ });
 });
 

@@ -174,6 +174,7 @@ export const deployCommand: CommandSpec = {
     ...BOARD_OPTIONS,
     samples: { type: 'string', value: 'N', description: 'test samples to run on the board (default 100)' },
     dataset: { type: 'string', value: 'NAME', description: "the samples' dataset (default: the model's own)" },
+    'data-dir': { type: 'string', value: 'DIR', description: 'where downloaded datasets lie (docs/datasets.md)' },
     calibration: {
       type: 'string',
       value: 'FILE',

@@ -199,6 +199,7 @@ export const estimateCommand: CommandSpec = {
       description: `chips, comma-separated, or all (default): ${TARGET_NAMES.join(', ')}`,
     },
     dataset: { type: 'string', value: 'NAME', description: "the samples' dataset (default: the model's own)" },
+    'data-dir': { type: 'string', value: 'DIR', description: 'where downloaded datasets lie (docs/datasets.md)' },
     samples: { type: 'string', value: 'N', description: 'test samples to measure activity on (default 256)' },
     T: { type: 'string', value: 'N', description: 'timesteps for an imported NIR model (default 8)' },
     calibration: { type: 'string', value: 'FILE', description: "a calibration profile: overrides its chip's figures" },

@@ -255,6 +255,7 @@ export const exportCommand: CommandSpec = {
       description: "check the file against the engine on real samples of the model's dataset",
     },
     samples: { type: 'string', value: 'N', description: 'samples for --verify (default 64)' },
+    'data-dir': { type: 'string', value: 'DIR', description: 'where downloaded datasets lie (docs/datasets.md)' },
   },
   notes: [
     '--verify: onnx runs in onnxruntime (spikes identical, membranes < 1e-5); nir is re-imported and run;',

@@ -32,11 +32,6 @@ import {
 
 function settingsFrom(values: OptionValues): SearchSettings {
   const datasetName = requireOption(values, 'dataset', 'search', `(${DATASET_NAMES.join(' or ')})`);
-  if (stringOption(values, 'data-dir') !== undefined) {
-    throw new UsageError(
-      '--data-dir: not implemented yet: readers for downloaded datasets arrive with the real-datasets issue',
-    );
-  }
   const dataset = getDataset(datasetName);
   const backbone = choice('space', stringOption(values, 'space'), ['snn1', 'snn2', 'snn3', 'snn4'] as const, 'snn1');
   const neuron = choice('neuron', stringOption(values, 'neuron'), ['if', 'lif', 'plif'] as const, 'plif');
@@ -191,7 +186,7 @@ export const searchCommand: CommandSpec = {
   summary: 'the AutoSNN architecture search, spike- or energy-aware, optionally for a chip',
   options: {
     dataset: { type: 'string', value: 'NAME', description: `${DATASET_NAMES.join(' or ')} (built in)` },
-    'data-dir': { type: 'string', value: 'DIR', description: '(not implemented yet: downloaded datasets)' },
+    'data-dir': { type: 'string', value: 'DIR', description: 'where downloaded datasets lie (docs/datasets.md)' },
     out: { type: 'string', value: 'DIR', description: 'search.json, the supernet checkpoint, best/ (retrained)' },
     space: {
       type: 'string',

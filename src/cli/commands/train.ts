@@ -21,7 +21,6 @@ import {
   positiveNumber,
   requireOption,
   stringOption,
-  UsageError,
 } from '../args.js';
 
 export interface TrainCommandOptions extends TrainSettings {
@@ -128,19 +127,14 @@ export const trainCommand: CommandSpec = {
     'data-dir': {
       type: 'string',
       value: 'DIR',
-      description: '(not implemented yet: for the downloaded datasets of a later issue)',
+      description:
+        'where downloaded datasets lie (cifar10, cifar100, svhn, nmnist, dvs-gesture, cifar10-dvs; docs/datasets.md)',
     },
   },
   run: (values) => {
     const arch = requireOption(values, 'arch', 'train', '(a built-in name or a JSON file)');
     const dataset = requireOption(values, 'dataset', 'train', `(${DATASET_NAMES.join(' or ')})`);
     const out = requireOption(values, 'out', 'train', 'DIR');
-    if (stringOption(values, 'data-dir') !== undefined) {
-      throw new UsageError(
-        `--data-dir: not implemented yet: the built-in datasets (mnist, nmnist-sim, mnist-rate) need none, and readers for ` +
-          `downloaded datasets (CIFAR, SVHN, N-MNIST, DVS128 Gesture, …) arrive with the real-datasets issue`,
-      );
-    }
     const maxBatches = stringOption(values, 'max-batches');
     return runTrain({
       ...TRAIN_DEFAULTS,
