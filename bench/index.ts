@@ -11,6 +11,7 @@ import { benchGpu } from './gpu.js';
 import { benchSearchAblation } from './search-ablation.js';
 import { benchEstimate } from './estimate.js';
 import { benchBridge } from './bridge.js';
+import { benchData } from './data.js';
 
 interface BenchOptions {
   repeats: number;
@@ -25,6 +26,7 @@ const GROUPS: Record<string, (options: BenchOptions) => unknown> = {
   estimate: benchEstimate,
   bridge: benchBridge,
   'search-ablation': benchSearchAblation,
+  data: benchData,
 };
 
 /** Groups run when none is named (the long search studies only when asked for). */

@@ -10,7 +10,7 @@ import path from 'node:path';
 import { UsageError, type OptionValues } from './args.js';
 import { COMMON_OPTIONS, commandHelp, type CommandSpec } from './command.js';
 import { COMMANDS } from './commands/index.js';
-import { setDataDir } from '../data/index.js';
+import { prepareDownloadedDatasets, setDataDir } from '../data/index.js';
 
 function version(): string {
   const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
@@ -70,6 +70,7 @@ export async function main(argv: string[]): Promise<number> {
     // the directory is set once for the process.
     const dataDir = values['data-dir'];
     if (typeof dataDir === 'string') setDataDir(dataDir);
+    if (typeof dataDir === 'string' || process.env.AUTOSNN_DATA_DIR) await prepareDownloadedDatasets();
     return await spec.run(values, positionals);
   } catch (error) {
     if (process.env.AUTOSNN_DEBUG === '1') throw error;

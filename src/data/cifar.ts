@@ -35,7 +35,7 @@ import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { FormatError } from '../ir/errors.js';
 import type { AugmentOptions } from './augment.js';
-import { checkIndex, staticSample, type Split, type SplitName, type StaticDataset } from './dataset.js';
+import { channelStats, checkIndex, staticSample, type Split, type SplitName, type StaticDataset } from './dataset.js';
 import { checkRecordFile, RandomAccessFile, requireDatasetFiles } from './files.js';
 
 export const CIFAR_URL = 'https://www.cs.toronto.edu/~kriz/cifar.html';
@@ -223,25 +223,5 @@ export function createCifar100(dataDir: string, options: CifarOptions = {}): Sta
  * constants above on the real files: `cifarChannelStats(createCifar10(dir).split('train'))`.
  */
 export function cifarChannelStats(split: Split<Float32Array>): { mean: number[]; std: number[] } {
-  const plane = CIFAR_SIZE * CIFAR_SIZE;
-  const sum = [0, 0, 0];
-  const sq = [0, 0, 0];
-  const out = new Float32Array(CIFAR_PIXELS);
-  for (let i = 0; i < split.length; i++) {
-    split.sample(i, { out });
-    for (let c = 0; c < 3; c++) {
-      let s = 0;
-      let s2 = 0;
-      for (let k = c * plane; k < (c + 1) * plane; k++) {
-        const v = out[k]!;
-        s += v;
-        s2 += v * v;
-      }
-      sum[c]! += s;
-      sq[c]! += s2;
-    }
-  }
-  const n = split.length * plane;
-  const mean = sum.map((s) => s / n);
-  return { mean, std: sq.map((s2, c) => Math.sqrt(Math.max(0, s2 / n - mean[c]! ** 2))) };
+  return channelStats(split, [3, CIFAR_SIZE, CIFAR_SIZE]);
 }

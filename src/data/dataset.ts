@@ -298,3 +298,33 @@ export class BatchLoader {
     for (let b = 0; b < this.batchesPerEpoch; b++) yield this.batch(epoch, b);
   }
 }
+
+/**
+ * Per-channel mean and population std of a static split's pixels in [0, 1], in one pass (float64
+ * sums of x and x², exact enough for tens of millions of values): how a reader's published
+ * normalisation constants are checked on the real files.
+ */
+export function channelStats(split: Split<Float32Array>, shape: readonly number[]): { mean: number[]; std: number[] } {
+  const [channels, height, width] = shape as [number, number, number];
+  const plane = height * width;
+  const sum = new Array<number>(channels).fill(0);
+  const sq = new Array<number>(channels).fill(0);
+  const out = new Float32Array(channels * plane);
+  for (let i = 0; i < split.length; i++) {
+    split.sample(i, { out });
+    for (let c = 0; c < channels; c++) {
+      let s = 0;
+      let s2 = 0;
+      for (let k = c * plane; k < (c + 1) * plane; k++) {
+        const v = out[k]!;
+        s += v;
+        s2 += v * v;
+      }
+      sum[c]! += s;
+      sq[c]! += s2;
+    }
+  }
+  const n = split.length * plane;
+  const mean = sum.map((s) => s / n);
+  return { mean, std: sq.map((s2, c) => Math.sqrt(Math.max(0, s2 / n - mean[c]! ** 2))) };
+}

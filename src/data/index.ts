@@ -1,7 +1,7 @@
 /**
  * The dataset registry: one name → one constructor. Built-in datasets need nothing; downloaded
- * ones (CIFAR-10/100, SVHN, N-MNIST, DVS128 Gesture, CIFAR10-DVS so far; Tiny-ImageNet and SHD
- * not yet) are read from a data directory.
+ * ones (CIFAR-10/100, SVHN, Tiny-ImageNet, N-MNIST, DVS128 Gesture, CIFAR10-DVS, SHD) are read
+ * from a data directory.
  */
 import type { AugmentOptions } from './augment.js';
 import type { Dataset } from './dataset.js';
@@ -11,6 +11,8 @@ import { createMnistRate } from './mnist-rate.js';
 import { createCifar10, createCifar100 } from './cifar.js';
 import { createSvhn } from './svhn.js';
 import { createNmnist } from './nmnist.js';
+import { createTinyImagenet } from './tiny-imagenet.js';
+import { createShd, prepareShd } from './shd.js';
 import { createDvsGesture } from './dvs-gesture.js';
 import { createCifar10Dvs } from './cifar10-dvs.js';
 
@@ -44,6 +46,9 @@ const ON_DISK: Readonly<Record<string, CreateFromDisk>> = {
     createNmnist(dir, { ...(options.augmentation ? { augmentation: options.augmentation } : {}) }),
   'dvs-gesture': (dir, options) =>
     createDvsGesture(dir, { ...(options.augmentation ? { augmentation: options.augmentation } : {}) }),
+  'tiny-imagenet': (dir, options) =>
+    createTinyImagenet(dir, { ...(options.augmentation ? { augmentation: options.augmentation } : {}) }),
+  shd: (dir, options) => createShd(dir, { ...(options.augmentation ? { augmentation: options.augmentation } : {}) }),
   'cifar10-dvs': (dir, options) =>
     createCifar10Dvs(dir, { ...(options.augmentation ? { augmentation: options.augmentation } : {}) }),
 };
@@ -61,6 +66,11 @@ let defaultDataDir: string | undefined;
  */
 export function setDataDir(dir: string | undefined): void {
   defaultDataDir = dir;
+}
+
+/** What the downloaded datasets need loaded before getDataset can open them (SHD: h5wasm). */
+export async function prepareDownloadedDatasets(): Promise<void> {
+  await prepareShd();
 }
 
 /** The dataset called `name`; throws listing the known names for an unknown one. */

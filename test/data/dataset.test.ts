@@ -108,7 +108,19 @@ test('splitIndices: exact total, stratified within 1 per class, disjoint, sorted
 test('registry: the built-ins by name, downloaded ones need a data directory, a clear error otherwise', (t) => {
   t.deepEqual(
     [...DATASET_NAMES],
-    ['mnist', 'nmnist-sim', 'mnist-rate', 'cifar10', 'cifar100', 'svhn', 'nmnist', 'dvs-gesture', 'cifar10-dvs'],
+    [
+      'mnist',
+      'nmnist-sim',
+      'mnist-rate',
+      'cifar10',
+      'cifar100',
+      'svhn',
+      'nmnist',
+      'dvs-gesture',
+      'tiny-imagenet',
+      'shd',
+      'cifar10-dvs',
+    ],
   );
   const mnist = getDataset('mnist');
   t.is(mnist.kind, 'static');
@@ -128,8 +140,8 @@ test('registry: the built-ins by name, downloaded ones need a data directory, a 
   }
   // A data directory without the files: the reader's error lists what it expected.
   t.throws(() => getDataset('cifar10', { dataDir: '/nonexistent-autosnn-data' }), { message: /cifar-10-batches-bin/ });
-  t.throws(() => getDataset('tiny-imagenet'), {
-    message: /unknown dataset 'tiny-imagenet' \(known: mnist, .*cifar10-dvs\)/,
+  t.throws(() => getDataset('imagenet'), {
+    message: /unknown dataset 'imagenet' \(known: mnist, .*cifar10-dvs\)/,
   });
   t.throws(() => getDataset('constructor'), { message: /unknown dataset 'constructor'/ });
 });
