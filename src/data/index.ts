@@ -42,8 +42,9 @@ const ON_DISK: Readonly<Record<string, CreateFromDisk>> = {
   cifar100: (dir, options) =>
     createCifar100(dir, { ...(options.augmentation ? { augmentation: options.augmentation } : {}) }),
   svhn: (dir, options) => createSvhn(dir, { ...(options.augmentation ? { augmentation: options.augmentation } : {}) }),
+  // The central 32×32 of the 34×34 recordings: the AutoSNN backbone takes 32, 64 or 128.
   nmnist: (dir, options) =>
-    createNmnist(dir, { ...(options.augmentation ? { augmentation: options.augmentation } : {}) }),
+    createNmnist(dir, { frameSize: 32, ...(options.augmentation ? { augmentation: options.augmentation } : {}) }),
   'dvs-gesture': (dir, options) =>
     createDvsGesture(dir, { ...(options.augmentation ? { augmentation: options.augmentation } : {}) }),
   'tiny-imagenet': (dir, options) =>

@@ -32,7 +32,7 @@ import {
   type DatasetSource,
   type EventArrays,
 } from './event-files.js';
-import type { EventStream } from './events.js';
+import { centerCrop, type EventStream } from './events.js';
 
 /** The ATIS window N-MNIST was recorded on, px. */
 export const NMNIST_SIZE = 34;
@@ -53,6 +53,11 @@ const SPLIT_FOLDERS: Record<SplitName, string> = { train: 'Train', test: 'Test' 
 export interface NmnistOptions {
   /** Overrides of the augmentation (default: shift by up to 4 px, no flip — digits are not symmetric). */
   augmentation?: Partial<AugmentOptions>;
+  /**
+   * The frame side: 34 (the sensor window, as recorded) or 32 (the central 32×32, which the
+   * AutoSNN backbone takes: it is built for 32, 64 or 128; the digits lie well inside it).
+   */
+  frameSize?: 32 | 34;
 }
 
 /** Decodes the events of one N-MNIST file (timestamps as stored). `file` names it in errors. */
@@ -142,18 +147,23 @@ export function createNmnist(dataDir: string, options: NmnistOptions = {}): Even
     }
     return found;
   };
+  const size = options.frameSize ?? NMNIST_SIZE;
+  const read = (path: string): EventStream => {
+    const stream = readNmnistFile(path);
+    return size === NMNIST_SIZE ? stream : centerCrop(stream, size, size);
+  };
   return {
     name: 'nmnist',
     kind: 'events',
     classes: 10,
-    sampleShape: [2, NMNIST_SIZE, NMNIST_SIZE],
+    sampleShape: [2, size, size],
     augmentation: { cropPadding: 4, flip: false, ...options.augmentation },
     split(name) {
       const { paths, labels } = list(name);
       return {
         length: paths.length,
         label: (i) => labels[checkIndex(i, paths.length)]!,
-        sample: (i) => readNmnistFile(paths[checkIndex(i, paths.length)]!),
+        sample: (i) => read(paths[checkIndex(i, paths.length)]!),
       };
     },
   };

@@ -88,6 +88,16 @@ test('dataset: labels from the folders, natural file order, any sample order, lo
     // sample 0: one OFF event at (2, 2) lands in the last frame (count slicing puts the remainder there)
     const plane = 34 * 34;
     t.is(batch.data[1 * 3 * 2 * plane + 0 * plane + 2 * 34 + 2], 1);
+
+    // frameSize 32 (what the registry gives the AutoSNN backbone): the central 32×32, shifted by 1.
+    const cropped = createNmnist(dir, { frameSize: 32 });
+    t.deepEqual(cropped.sampleShape, [2, 32, 32]);
+    const a = cropped.split('train').sample(2);
+    t.is(a.width, 32);
+    // (0, 0), (33, 5) and (12, 33) fall outside the central window; (7, 8) moves to (6, 7).
+    t.deepEqual([...a.x], [6]);
+    t.deepEqual([...a.y], [7]);
+    t.deepEqual([...cropped.split('train').sample(0).x], [1]);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
