@@ -34,6 +34,7 @@
  * per-pixel timestamp map (Float64Array of W·H) where one is needed: O(N + W·H). An event off
  * the sensor (x ≥ W or y ≥ H) is a RangeError, as in `accumulateFrames`.
  */
+import type { EventDataset } from './dataset.js';
 import type { EventStream } from './events.js';
 
 function positiveInteger(value: number, what: string): number {
@@ -215,4 +216,45 @@ export function denoise(stream: EventStream, filterTimeUs: number, options: Deno
     last[pixel] = t[e]!;
   }
   return compact(stream, keep, kept);
+}
+
+/** The transforms an event dataset's samples go through before framing, in this order. */
+export interface EventPipeline {
+  /** Drop an event when its pixel fired less than this long before (µs). */
+  refractoryUs?: number;
+  /** Keep an event only when a neighbour fired less than this long before (µs). */
+  denoiseUs?: number;
+  /** Integer factor: 128×128 DVS frames by 4 give the backbone's 32×32. */
+  downsample?: number;
+}
+
+/**
+ * An event dataset whose samples go through `pipeline` (filters first, on the sensor's own
+ * resolution, then the downsampling), its sampleShape following the downsampling. The dataset's
+ * crop/flip augmentation then applies to the transformed stream, as the loader applies it.
+ */
+export function withEventPipeline(dataset: EventDataset, pipeline: EventPipeline): EventDataset {
+  const { refractoryUs, denoiseUs, downsample: factor } = pipeline;
+  if (refractoryUs === undefined && denoiseUs === undefined && (factor === undefined || factor === 1)) return dataset;
+  const [channels, height, width] = dataset.sampleShape as [number, number, number];
+  const transform = (stream: EventStream): EventStream => {
+    let s = stream;
+    if (refractoryUs !== undefined) s = refractoryFilter(s, refractoryUs);
+    if (denoiseUs !== undefined) s = denoise(s, denoiseUs);
+    if (factor !== undefined && factor !== 1) s = downsample(s, factor);
+    return s;
+  };
+  const f = factor ?? 1;
+  return {
+    ...dataset,
+    sampleShape: [channels, Math.ceil(height / f), Math.ceil(width / f)],
+    split(name) {
+      const split = dataset.split(name);
+      return {
+        length: split.length,
+        label: (i) => split.label(i),
+        sample: (i, options) => transform(split.sample(i, options)),
+      };
+    },
+  };
 }

@@ -13,6 +13,7 @@ import { createSvhn } from './svhn.js';
 import { createNmnist } from './nmnist.js';
 import { createTinyImagenet } from './tiny-imagenet.js';
 import { createShd, prepareShd } from './shd.js';
+import { withEventPipeline, type EventPipeline } from './event-transforms.js';
 import { createDvsGesture } from './dvs-gesture.js';
 import { createCifar10Dvs } from './cifar10-dvs.js';
 
@@ -23,6 +24,8 @@ export interface DatasetOptions {
   simulation?: Partial<SaccadeParams>;
   /** Where a downloaded dataset lies (default: setDataDir's, else $AUTOSNN_DATA_DIR). */
   dataDir?: string;
+  /** Event datasets: filters and downsampling before framing (src/data/event-transforms.ts). */
+  events?: EventPipeline;
 }
 
 type Create = (options: DatasetOptions) => Dataset;
@@ -87,7 +90,8 @@ export function getDataset(name: string, options: DatasetOptions = {}): Dataset 
         `docs/datasets.md lists where each is published and the files expected`,
     );
   }
-  return fromDisk(dir, options);
+  const dataset = fromDisk(dir, options);
+  return dataset.kind === 'events' && options.events ? withEventPipeline(dataset, options.events) : dataset;
 }
 
 export * from './dataset.js';

@@ -6,7 +6,8 @@
  * recently active neighbour (8 or 4 neighbours, sensor edges), and nothing mutates its input.
  */
 import test from 'ava';
-import { denoise, downsample, refractoryFilter, resize } from '../../src/data/event-transforms.js';
+import { denoise, downsample, refractoryFilter, resize, withEventPipeline } from '../../src/data/event-transforms.js';
+import type { EventDataset } from '../../src/data/dataset.js';
 import type { EventStream } from '../../src/data/events.js';
 
 type Ev = [x: number, y: number, t: number, p?: number];
@@ -325,4 +326,31 @@ test('filters agree with a direct quadratic reference on a random stream', (t) =
   t.deepEqual(events(denoise(s, d)), pick(bafs[8]));
   t.deepEqual(events(denoise(s, d, { neighbours: 4 })), pick(bafs[4]));
   t.true(bafs[8].length > bafs[4].length && bafs[4].length > 0 && refractory.length < evs.length);
+});
+
+test('withEventPipeline: filters then downsampling on every sample, the sample shape following', (t) => {
+  // Pixel (4, 4) fires at 0 and 50 µs (the second inside a 100 µs refractory period), (9, 9) at 300.
+  const recording = stream(16, 16, [
+    [4, 4, 0, 1],
+    [4, 4, 50, 1],
+    [9, 9, 300, 0],
+  ]);
+  const dataset: EventDataset = {
+    name: 'toy',
+    kind: 'events',
+    classes: 2,
+    sampleShape: [2, 16, 16],
+    augmentation: { cropPadding: 0, flip: false },
+    split: () => ({ length: 1, label: () => 1, sample: () => recording }),
+  };
+  t.is(withEventPipeline(dataset, {}), dataset);
+  const piped = withEventPipeline(dataset, { refractoryUs: 100, downsample: 4 });
+  t.deepEqual([...piped.sampleShape], [2, 4, 4]);
+  const split = piped.split('train');
+  t.is(split.label(0), 1);
+  t.deepEqual(events(split.sample(0)), [
+    [1, 1, 0, 1],
+    [2, 2, 300, 0],
+  ]);
+  t.deepEqual(events(split.sample(0)), events(downsample(refractoryFilter(recording, 100), 4)));
 });
