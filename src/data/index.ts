@@ -14,6 +14,7 @@ import { createNmnist } from './nmnist.js';
 import { createTinyImagenet } from './tiny-imagenet.js';
 import { createShd, prepareShd } from './shd.js';
 import { withEventPipeline, type EventPipeline } from './event-transforms.js';
+import type { DatasetRecipe } from './prefetch.js';
 import { createDvsGesture } from './dvs-gesture.js';
 import { createCifar10Dvs } from './cifar10-dvs.js';
 
@@ -90,13 +91,17 @@ export function getDataset(name: string, options: DatasetOptions = {}): Dataset 
         `docs/datasets.md lists where each is published and the files expected`,
     );
   }
-  const dataset = fromDisk(dir, options);
-  return dataset.kind === 'events' && options.events ? withEventPipeline(dataset, options.events) : dataset;
+  const made = fromDisk(dir, options);
+  const dataset = made.kind === 'events' && options.events ? withEventPipeline(made, options.events) : made;
+  // How to make it again elsewhere (a batch worker, src/data/prefetch.ts).
+  const recipe: DatasetRecipe = { name, options: { ...options, dataDir: dir } };
+  return Object.assign(dataset, { recipe });
 }
 
 export * from './dataset.js';
 export * from './events.js';
 export * from './augment.js';
+export { createBatchSource, type BatchSource, type DatasetRecipe } from './prefetch.js';
 export { createRng, deriveSeed, shuffleInPlace, type Rng } from './random.js';
 export { createMnist, loadMnist, mnistSplitIds, MNIST_MEAN, MNIST_STD, MNIST_SPLIT_SEED } from './mnist.js';
 export { createNmnistSim, simulateSaccades, simulateMnistDigit, NMNIST_SIM_DEFAULTS } from './nmnist-sim.js';

@@ -11,7 +11,7 @@ import { mkdir, readFile, rename, access } from 'node:fs/promises';
 import { writeJsonAtomically } from '../util/atomic-write.js';
 import path from 'node:path';
 import * as E from '../engine/index.js';
-import { BatchLoader, splitIndices, type Batch, type Dataset } from '../data/index.js';
+import { BatchLoader, createBatchSource, splitIndices, type Batch, type Dataset } from '../data/index.js';
 import type { Architecture } from '../snn/architecture.js';
 import { compileArchitecture } from '../ir/compile.js';
 import { loadModel, saveModel } from '../ir/model-files.js';
@@ -224,7 +224,9 @@ async function trainOrThrow(
   const labels = Int32Array.from({ length: trainSplit.length }, (_, i) => trainSplit.label(i));
   const { first: validation, second: training } = splitIndices(labels, settings.validationFraction, settings.seed);
   const common = { batchSize: settings.batchSize, timesteps: model.timesteps, seed: settings.seed };
-  const trainLoader = new BatchLoader(dataset, 'train', {
+  // Training batches come from a worker thread when the dataset can be rebuilt there (the
+  // downloaded ones): decoding then never holds up a step (src/data/prefetch.ts).
+  const trainSource = await createBatchSource(dataset, 'train', {
     ...common,
     indices: training,
     augment: true,
@@ -235,93 +237,100 @@ async function trainOrThrow(
   // Clean training batches for re-estimating batch-norm statistics (never validation or test).
   const calibrationLoader = new BatchLoader(dataset, 'train', { ...common, indices: training, augment: false });
   const calibrationBatches = Math.min(settings.batchNormRecalibration, calibrationLoader.batchesPerEpoch);
-  const stepsPerEpoch = Math.min(trainLoader.batchesPerEpoch, settings.maxBatchesPerEpoch ?? Infinity);
+  const stepsPerEpoch = Math.min(trainSource.batchesPerEpoch, settings.maxBatchesPerEpoch ?? Infinity);
 
-  network.train();
-  for (let epoch = state.epoch; epoch < settings.epochs; epoch++) {
-    const epochStart = performance.now();
-    optimizer.lr = schedule(epoch);
-    let lossSum = 0;
-    let correct = 0;
-    let seen = 0;
-    let nextBatch = stepsPerEpoch > 0 ? trainLoader.batch(epoch, 0) : null;
-    for (let step = 0; step < stepsPerEpoch; step++) {
-      const stepStart = performance.now();
-      const batch = nextBatch!;
-      const pending = E.tidy(() => {
-        const { x, y } = toTensors(batch, settings.device);
-        optimizer.zeroGrad();
-        const counts = E.withAutocast(settings.precision, settings.device, () => network.forward(x)).to('float32');
-        const l = rateLoss(settings.loss, counts, y, model.timesteps);
-        if (scaler) {
-          scaler.scale(l).backward();
-          scaler.step(optimizer, parameters);
-        } else {
-          l.backward();
-          optimizer.step();
-        }
-        return { loss: l.detach(), right: predictions(counts).eq(y).sum() };
-      });
-      // The next batch is decoded and augmented while the device still works on this step (on a
-      // GPU the kernels above are only queued); then the progress bar's two scalars — the only
-      // values read back from the device per step.
-      nextBatch = step + 1 < stepsPerEpoch ? trainLoader.batch(epoch, step + 1) : null;
-      const loss = pending.loss.item() as number;
-      const right = pending.right.item() as number;
-      E.dispose([pending.loss, pending.right]);
-      lossSum += loss;
-      correct += right;
-      seen += batch.labels.length;
-      options.onStep?.({
-        epoch,
-        step,
-        stepsPerEpoch,
-        loss,
-        accuracy: correct / seen,
-        samplesPerSecond: batch.labels.length / ((performance.now() - stepStart) / 1000),
-      });
-    }
-    if (calibrationBatches > 0) {
-      network.recalibrateBatchNorm(
-        (function* () {
-          for (let b = 0; b < calibrationBatches; b++) {
-            const { x, y } = toTensors(calibrationLoader.batch(epoch, b), settings.device);
-            y.dispose();
-            try {
-              yield x;
-            } finally {
-              x.dispose();
-            }
+  try {
+    network.train();
+    for (let epoch = state.epoch; epoch < settings.epochs; epoch++) {
+      const epochStart = performance.now();
+      optimizer.lr = schedule(epoch);
+      let lossSum = 0;
+      let correct = 0;
+      let seen = 0;
+      let nextBatch = stepsPerEpoch > 0 ? trainSource.batch(epoch, 0) : null;
+      for (let step = 0; step < stepsPerEpoch; step++) {
+        const stepStart = performance.now();
+        const batch = await nextBatch!;
+        const request = () => (step + 1 < stepsPerEpoch ? trainSource.batch(epoch, step + 1) : null);
+        // A worker decodes the next batch while this step computes.
+        if (trainSource.concurrent) nextBatch = request();
+        const pending = E.tidy(() => {
+          const { x, y } = toTensors(batch, settings.device);
+          optimizer.zeroGrad();
+          const counts = E.withAutocast(settings.precision, settings.device, () => network.forward(x)).to('float32');
+          const l = rateLoss(settings.loss, counts, y, model.timesteps);
+          if (scaler) {
+            scaler.scale(l).backward();
+            scaler.step(optimizer, parameters);
+          } else {
+            l.backward();
+            optimizer.step();
           }
-        })(),
-      );
+          return { loss: l.detach(), right: predictions(counts).eq(y).sum() };
+        });
+        // The next batch is decoded and augmented while the device still works on this step (on a
+        // GPU the kernels above are only queued); then the progress bar's two scalars — the only
+        // values read back from the device per step.
+        if (!trainSource.concurrent) nextBatch = request();
+        const loss = pending.loss.item() as number;
+        const right = pending.right.item() as number;
+        E.dispose([pending.loss, pending.right]);
+        lossSum += loss;
+        correct += right;
+        seen += batch.labels.length;
+        options.onStep?.({
+          epoch,
+          step,
+          stepsPerEpoch,
+          loss,
+          accuracy: correct / seen,
+          samplesPerSecond: batch.labels.length / ((performance.now() - stepStart) / 1000),
+        });
+      }
+      if (calibrationBatches > 0) {
+        network.recalibrateBatchNorm(
+          (function* () {
+            for (let b = 0; b < calibrationBatches; b++) {
+              const { x, y } = toTensors(calibrationLoader.batch(epoch, b), settings.device);
+              y.dispose();
+              try {
+                yield x;
+              } finally {
+                x.dispose();
+              }
+            }
+          })(),
+        );
+      }
+      // Per epoch only accuracy and spikes: synaptic operations are counted on the test set.
+      const validationResult = evaluate(network, validationLoader, settings.device, {
+        precision: settings.precision,
+        synops: false,
+        maxBatches: settings.maxEvalBatches,
+      });
+      const report: EpochReport = {
+        epoch: epoch + 1,
+        trainLoss: lossSum / Math.max(1, stepsPerEpoch),
+        trainAccuracy: seen > 0 ? correct / seen : 0,
+        validationAccuracy: validationResult.accuracy,
+        validationSpikesPerSample: validationResult.activity.spikes,
+        seconds: (performance.now() - epochStart) / 1000,
+      };
+      state = {
+        ...state,
+        epoch: epoch + 1,
+        history: [...state.history, report],
+        seconds: previousSeconds + (performance.now() - started) / 1000,
+      };
+      // Weights and optimizer first, state.json last: a checkpoint with a state is complete.
+      await saveModel(checkpointDir, model, network.weightRecords());
+      optimizer.save(`${optimizerPath}.tmp`);
+      await rename(`${optimizerPath}.tmp`, optimizerPath);
+      await writeJsonAtomically(statePath, state);
+      options.onEpoch?.(report);
     }
-    // Per epoch only accuracy and spikes: synaptic operations are counted on the test set.
-    const validationResult = evaluate(network, validationLoader, settings.device, {
-      precision: settings.precision,
-      synops: false,
-      maxBatches: settings.maxEvalBatches,
-    });
-    const report: EpochReport = {
-      epoch: epoch + 1,
-      trainLoss: lossSum / Math.max(1, stepsPerEpoch),
-      trainAccuracy: seen > 0 ? correct / seen : 0,
-      validationAccuracy: validationResult.accuracy,
-      validationSpikesPerSample: validationResult.activity.spikes,
-      seconds: (performance.now() - epochStart) / 1000,
-    };
-    state = {
-      ...state,
-      epoch: epoch + 1,
-      history: [...state.history, report],
-      seconds: previousSeconds + (performance.now() - started) / 1000,
-    };
-    // Weights and optimizer first, state.json last: a checkpoint with a state is complete.
-    await saveModel(checkpointDir, model, network.weightRecords());
-    optimizer.save(`${optimizerPath}.tmp`);
-    await rename(`${optimizerPath}.tmp`, optimizerPath);
-    await writeJsonAtomically(statePath, state);
-    options.onEpoch?.(report);
+  } finally {
+    await trainSource.close();
   }
 
   const test = evaluate(network, testLoader, settings.device, {
