@@ -134,6 +134,9 @@ class WorkerSource implements BatchSource {
   }
 
   async close(): Promise<void> {
+    // Requests still out are abandoned by the caller (a stopped run): drop them rather than
+    // reject them, so no promise nobody awaits fails.
+    this.waiting.clear();
     await this.worker.terminate();
   }
 }

@@ -12,7 +12,15 @@ import { access, mkdir, readFile } from 'node:fs/promises';
 import { writeAtomically, writeJsonAtomically } from '../util/atomic-write.js';
 import path from 'node:path';
 import * as E from '../engine/index.js';
-import { BatchLoader, createRng, deriveSeed, getDataset, type Dataset } from '../data/index.js';
+import {
+  BatchLoader,
+  createBatchSource,
+  createRng,
+  deriveSeed,
+  getDataset,
+  type BatchSource,
+  type Dataset,
+} from '../data/index.js';
 import { ActivityCounter, type Activity } from '../snn/activity.js';
 import { predictions } from '../snn/loss.js';
 import { applyRewrites } from '../ir/passes/index.js';
@@ -313,7 +321,8 @@ export class SearchRun {
     if (resume && (progress.epoch > 0 || progress.batch > 0)) await supernet.load(dir, optimizer);
     if (progress.finished) return;
     const { training } = this.#splits();
-    const loader = new BatchLoader(this.#dataset, 'train', {
+    // From a worker thread when the dataset can be rebuilt there (src/data/prefetch.ts).
+    const source = await createBatchSource(this.#dataset, 'train', {
       batchSize: this.settings.batchSize,
       timesteps: this.settings.space.timesteps,
       seed: this.settings.seed,
@@ -321,12 +330,29 @@ export class SearchRun {
       augment: true,
       dropLast: true,
     });
-    const batches = Math.min(loader.batchesPerEpoch, this.settings.maxBatchesPerEpoch ?? Infinity);
+    try {
+      await this.#trainSupernetEpochs(supernet, optimizer, dir, deadline, progress, source);
+    } finally {
+      await source.close();
+    }
+  }
+
+  async #trainSupernetEpochs(
+    supernet: Supernet,
+    optimizer: E.Optimizer,
+    dir: string,
+    deadline: Deadline,
+    progress: SupernetProgress,
+    source: BatchSource,
+  ): Promise<void> {
+    const batches = Math.min(source.batchesPerEpoch, this.settings.maxBatchesPerEpoch ?? Infinity);
     progress.batchesPerEpoch = batches;
     const started = performance.now() - progress.seconds * 1000;
     for (let epoch = progress.epoch; epoch < this.settings.supernetEpochs; epoch++) {
       let lossSum = 0;
-      for (let b = epoch === progress.epoch ? progress.batch : 0; b < batches; b++) {
+      const first = epoch === progress.epoch ? progress.batch : 0;
+      let next = first < batches ? source.batch(epoch, first) : null;
+      for (let b = first; b < batches; b++) {
         const reason = deadline.check(this.settings.supernetShare, 'supernet');
         if (reason) {
           progress.stoppedBecause = `${reason} after ${epoch} epoch(s) and ${b} batch(es) of ${this.settings.supernetEpochs} epochs`;
@@ -340,7 +366,10 @@ export class SearchRun {
           { length: 5 },
           () => this.settings.space.ops[rng.int(this.settings.space.ops.length)]!,
         );
-        const batch = loader.batch(epoch, b);
+        const batch = await next!;
+        const request = () => (b + 1 < batches ? source.batch(epoch, b + 1) : null);
+        // A worker decodes the next batch while this one trains.
+        if (source.concurrent) next = request();
         const loss = E.tidy(() => {
           const x = E.tensor(batch.data, { shape: batch.shape, device: this.settings.device });
           const y = E.tensor(batch.labels as BigInt64Array, {
@@ -349,6 +378,7 @@ export class SearchRun {
           });
           return supernet.trainStep(genome, x, y, optimizer);
         });
+        if (!source.concurrent) next = request();
         lossSum += loss;
         this.#callbacks.onSupernetBatch?.(epoch, b, batches, loss);
         if ((b + 1) % CHECKPOINT_EVERY === 0 && b + 1 < batches) {
