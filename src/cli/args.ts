@@ -85,3 +85,17 @@ export function parseSeed(value: string | undefined, fallback: number): number {
   if (!Number.isInteger(seed) || seed < 0) throw new UsageError(`--seed must be a whole number ≥ 0, got '${value}'`);
   return seed;
 }
+
+/** The event-pipeline options of train and search (src/data/event-transforms.ts). */
+export function eventPipelineOption(
+  values: OptionValues,
+): { refractoryUs?: number; denoiseUs?: number; downsample?: number } | undefined {
+  const pipeline: { refractoryUs?: number; denoiseUs?: number; downsample?: number } = {};
+  const refractory = stringOption(values, 'events-refractory-us');
+  const denoise = stringOption(values, 'events-denoise-us');
+  const downsample = stringOption(values, 'events-downsample');
+  if (refractory !== undefined) pipeline.refractoryUs = nonNegativeInt('events-refractory-us', refractory, 0);
+  if (denoise !== undefined) pipeline.denoiseUs = nonNegativeInt('events-denoise-us', denoise, 0);
+  if (downsample !== undefined) pipeline.downsample = positiveInt('events-downsample', downsample, 1);
+  return Object.keys(pipeline).length > 0 ? pipeline : undefined;
+}

@@ -43,3 +43,22 @@ export function commandHelp(spec: CommandSpec): string {
   if (spec.notes && spec.notes.length > 0) lines.push('', ...spec.notes);
   return `${lines.join('\n')}\n`;
 }
+
+/** train and search: the event datasets' filters and downsampling before framing. */
+export const EVENT_PIPELINE_OPTIONS: Record<string, OptionSpec> = {
+  'events-refractory-us': {
+    type: 'string',
+    value: 'US',
+    description: "event data: drop a pixel's events within US µs of its previous one",
+  },
+  'events-denoise-us': {
+    type: 'string',
+    value: 'US',
+    description: 'event data: keep an event only if a neighbour fired within US µs before it',
+  },
+  'events-downsample': {
+    type: 'string',
+    value: 'F',
+    description: 'event data: divide the sensor by F (DVS 128×128 by 4 gives 32×32)',
+  },
+};

@@ -26,7 +26,9 @@ export function modelSamples(
   if (!name) {
     throw new Error(`model '${model.name}' does not record its dataset (provenance.dataset): give --dataset`);
   }
-  const dataset = getDataset(name);
+  // The model's own event pipeline (filters, downsampling) unless another dataset is asked for.
+  const pipeline = options.dataset === undefined ? model.provenance.eventPipeline : undefined;
+  const dataset = getDataset(name, pipeline ? { events: pipeline } : {});
   const split = options.split ?? 'test';
   const available = dataset.split(split).length;
   const n = Math.min(count, available);

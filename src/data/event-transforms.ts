@@ -233,7 +233,10 @@ export interface EventPipeline {
  * resolution, then the downsampling), its sampleShape following the downsampling. The dataset's
  * crop/flip augmentation then applies to the transformed stream, as the loader applies it.
  */
-export function withEventPipeline(dataset: EventDataset, pipeline: EventPipeline): EventDataset {
+export function withEventPipeline(
+  dataset: EventDataset,
+  pipeline: EventPipeline,
+): EventDataset & { pipeline?: EventPipeline } {
   const { refractoryUs, denoiseUs, downsample: factor } = pipeline;
   if (refractoryUs === undefined && denoiseUs === undefined && (factor === undefined || factor === 1)) return dataset;
   const [channels, height, width] = dataset.sampleShape as [number, number, number];
@@ -247,6 +250,8 @@ export function withEventPipeline(dataset: EventDataset, pipeline: EventPipeline
   const f = factor ?? 1;
   return {
     ...dataset,
+    // What was applied, for the model's provenance (the trainer records it).
+    pipeline: { ...pipeline },
     sampleShape: [channels, Math.ceil(height / f), Math.ceil(width / f)],
     split(name) {
       const split = dataset.split(name);

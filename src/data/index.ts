@@ -81,7 +81,10 @@ export async function prepareDownloadedDatasets(): Promise<void> {
 /** The dataset called `name`; throws listing the known names for an unknown one. */
 export function getDataset(name: string, options: DatasetOptions = {}): Dataset {
   const builtIn = Object.hasOwn(BUILT_IN, name) ? BUILT_IN[name] : undefined;
-  if (builtIn) return builtIn(options);
+  if (builtIn) {
+    const made = builtIn(options);
+    return made.kind === 'events' && options.events ? withEventPipeline(made, options.events) : made;
+  }
   const fromDisk = Object.hasOwn(ON_DISK, name) ? ON_DISK[name] : undefined;
   if (!fromDisk) throw new Error(`unknown dataset '${name}' (known: ${DATASET_NAMES.join(', ')})`);
   const dir = options.dataDir ?? defaultDataDir ?? process.env.AUTOSNN_DATA_DIR;

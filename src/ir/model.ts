@@ -153,6 +153,11 @@ export interface ModelInput {
 
 export interface Provenance {
   dataset?: string;
+  /**
+   * Event datasets: the filters and downsampling the samples went through before framing
+   * (src/data/event-transforms.ts), so a check of the model samples its data the same way.
+   */
+  eventPipeline?: { refractoryUs?: number; denoiseUs?: number; downsample?: number };
   seed?: number;
   /** The architecture JSON the graph was compiled from, as given. */
   architecture?: unknown;
@@ -567,7 +572,13 @@ function readInput(read: JsonReader, root: Json): number[] {
 function readProvenance(read: JsonReader, root: Json): void {
   const path = 'provenance';
   const provenance = read.object(root.provenance, path, 'an object with createdAt and versions');
-  read.fields(provenance, path, ['createdAt', 'versions'], ['dataset', 'seed', 'architecture', 'notes'], 'provenance');
+  read.fields(
+    provenance,
+    path,
+    ['createdAt', 'versions'],
+    ['dataset', 'eventPipeline', 'seed', 'architecture', 'notes'],
+    'provenance',
+  );
   const createdAt = read.string(provenance, path, 'createdAt');
   if (!ISO_DATE_TIME.test(createdAt) || Number.isNaN(Date.parse(createdAt))) {
     read.fail(`${path}.createdAt`, found(createdAt), 'an ISO 8601 date and time, e.g. 2025-01-31T12:00:00Z');
@@ -579,6 +590,15 @@ function readProvenance(read: JsonReader, root: Json): void {
   read.optionalString(provenance, path, 'dataset');
   read.optionalString(provenance, path, 'notes');
   if (provenance.seed !== undefined) read.integer(provenance, path, 'seed', 0);
+  if (provenance.eventPipeline !== undefined) {
+    const pipelinePath = `${path}.eventPipeline`;
+    const pipeline = read.object(provenance.eventPipeline, pipelinePath, 'an object of event transforms');
+    read.fields(pipeline, pipelinePath, [], ['refractoryUs', 'denoiseUs', 'downsample'], 'eventPipeline');
+    for (const key of ['refractoryUs', 'denoiseUs']) {
+      if (pipeline[key] !== undefined) read.integer(pipeline, pipelinePath, key, 0);
+    }
+    if (pipeline.downsample !== undefined) read.integer(pipeline, pipelinePath, 'downsample', 1);
+  }
 }
 
 /** Reads a node's `weights` object of tensor names: `required` always, `optional` when present. */

@@ -45,6 +45,8 @@ import { energyTarget, fitness, isPareto, median, objectiveName, type Objective 
 
 export interface SearchSettings {
   dataset: string;
+  /** Event datasets: filters and downsampling before framing (src/data/event-transforms.ts). */
+  events?: { refractoryUs?: number; denoiseUs?: number; downsample?: number };
   space: SearchSpace;
   supernetEpochs: number;
   batchSize: number;
@@ -199,7 +201,7 @@ export class SearchRun {
   ) {
     this.settings = settings;
     this.out = out;
-    this.#dataset = options.dataset ?? getDataset(settings.dataset);
+    this.#dataset = options.dataset ?? getDataset(settings.dataset, settings.events ? { events: settings.events } : {});
     this.#callbacks = options.callbacks ?? {};
     this.#calibration = options.calibration;
     this.#costTarget = settings.targetCost ?? null;
@@ -628,7 +630,7 @@ export async function retrainCandidate(
   genome: Genome,
   out: string,
   callbacks: SearchCallbacks = {},
-  dataset: Dataset = getDataset(settings.dataset),
+  dataset: Dataset = getDataset(settings.dataset, settings.events ? { events: settings.events } : {}),
 ): Promise<TrainResult> {
   const arch = architectureOf(settings.space, genome, `search-best-${genomeKey(genome)}`);
   return train(

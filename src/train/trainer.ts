@@ -195,7 +195,13 @@ async function trainOrThrow(
     network = new Network(model, { weights: loaded.weights, device: settings.device });
   } else {
     E.manualSeed(settings.seed);
-    model = compileArchitecture(arch, { dataset: dataset.name, seed: settings.seed });
+    // An event dataset's filters and downsampling travel with the model (its checks sample alike).
+    const eventPipeline = (dataset as Dataset & { pipeline?: Model['provenance']['eventPipeline'] }).pipeline;
+    model = compileArchitecture(arch, {
+      dataset: dataset.name,
+      seed: settings.seed,
+      ...(eventPipeline ? { eventPipeline } : {}),
+    });
     // The data pipeline normalises static samples; exporters and boards must do the same.
     if (dataset.kind === 'static') {
       model.input.normalization = { mean: [...dataset.normalization.mean], std: [...dataset.normalization.std] };

@@ -4,7 +4,7 @@
  * training run takes its batches from it.
  */
 import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -106,6 +106,76 @@ test('autosnn train on a downloaded dataset takes its batches from the worker an
     const summary = JSON.parse(stdout.trim().split('\n').at(-1)!) as { testAccuracy: number };
     t.true(summary.testAccuracy >= 0 && summary.testAccuracy <= 1);
     t.true(existsSync(join(out, 'model.json')));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('--events-* train on filtered event data, record the pipeline, and checks of the model sample alike', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'events-pipeline-'));
+  const out = join(dir, 'run');
+  try {
+    await run('node', [
+      'bin/autosnn.js',
+      'train',
+      '--arch',
+      'autosnn',
+      '--dataset',
+      'nmnist-sim',
+      '--events-refractory-us',
+      '500',
+      '--events-denoise-us',
+      '20000',
+      '--width',
+      '4',
+      '--T',
+      '2',
+      '--epochs',
+      '1',
+      '--batch',
+      '8',
+      '--max-batches',
+      '2',
+      '--out',
+      out,
+    ]);
+    const model = JSON.parse(readFileSync(join(out, 'model.json'), 'utf8')) as {
+      provenance: { eventPipeline?: unknown };
+    };
+    t.deepEqual(model.provenance.eventPipeline, { refractoryUs: 500, denoiseUs: 20000 });
+    // The model's own samples are filtered the same way: the integer image and the engine agree.
+    const { stdout } = await run('node', [
+      'bin/autosnn.js',
+      'export',
+      '--model',
+      out,
+      '--format',
+      'firmware',
+      '--out',
+      join(dir, 'model.bin'),
+      '--verify',
+      '--samples',
+      '8',
+      '--json',
+    ]);
+    const report = JSON.parse(stdout) as { verification: { samples: number } };
+    t.is(report.verification.samples, 8);
+    // A downsampling the backbone cannot take is refused with the shapes it takes.
+    const refused = await t.throwsAsync(
+      run('node', [
+        'bin/autosnn.js',
+        'train',
+        '--arch',
+        'autosnn',
+        '--dataset',
+        'nmnist-sim',
+        '--events-downsample',
+        '2',
+        '--out',
+        join(dir, 'x'),
+      ]),
+    );
+    t.regex((refused as unknown as { stderr: string }).stderr, /32×32, 64×64 or 128×128/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -209,6 +209,16 @@ const INVALID: Array<[string, Breaker, string]> = [
     (m) => Object.assign(m.provenance, { seed: -1 }),
     'model.json: provenance.seed: is -1 (expected a whole number ≥ 0)',
   ],
+  [
+    'event pipeline downsample 0',
+    (m) => Object.assign(m.provenance, { eventPipeline: { downsample: 0 } }),
+    'model.json: provenance.eventPipeline.downsample: is 0 (expected a whole number ≥ 1)',
+  ],
+  [
+    'event pipeline unknown transform',
+    (m) => Object.assign(m.provenance, { eventPipeline: { blur: 2 } }),
+    'model.json: provenance.eventPipeline.blur: unknown field (expected only the fields of eventPipeline: refractoryUs, denoiseUs, downsample)',
+  ],
   ['no nodes', (m) => Object.assign(m, { nodes: [] }), 'model.json: nodes: is [] (expected a non-empty list of nodes)'],
   [
     'unknown op',

@@ -112,7 +112,9 @@ async function runEstimate(values: OptionValues): Promise<number> {
   const bundle = await loadAnyModel(modelPath, timesteps === undefined ? undefined : positiveInt('T', timesteps, 8));
   const datasetName = stringOption(values, 'dataset') ?? bundle.model.provenance.dataset;
   if (!datasetName) throw new UsageError(`${modelPath} does not record its dataset: give --dataset`);
-  const dataset = getDataset(datasetName);
+  // The model's own event pipeline, unless another dataset is asked for.
+  const pipeline = stringOption(values, 'dataset') === undefined ? bundle.model.provenance.eventPipeline : undefined;
+  const dataset = getDataset(datasetName, pipeline ? { events: pipeline } : {});
   const calibrationFile = stringOption(values, 'calibration');
   const calibration: CalibrationProfile | undefined = calibrationFile
     ? await readCalibrationProfile(calibrationFile)

@@ -15,8 +15,9 @@ import {
 import { readCalibrationProfile } from '../../../targets/calibration.js';
 import { getTarget } from '../../../targets/index.js';
 import { Progress } from '../progress.js';
-import type { CommandSpec } from '../command.js';
+import { EVENT_PIPELINE_OPTIONS, type CommandSpec } from '../command.js';
 import {
+  eventPipelineOption,
   choice,
   finiteNumber,
   nonNegativeInt,
@@ -32,7 +33,8 @@ import {
 
 function settingsFrom(values: OptionValues): SearchSettings {
   const datasetName = requireOption(values, 'dataset', 'search', `(${DATASET_NAMES.join(' or ')})`);
-  const dataset = getDataset(datasetName);
+  const events = eventPipelineOption(values);
+  const dataset = getDataset(datasetName, events ? { events } : {});
   const backbone = choice('space', stringOption(values, 'space'), ['snn1', 'snn2', 'snn3', 'snn4'] as const, 'snn1');
   const neuron = choice('neuron', stringOption(values, 'neuron'), ['if', 'lif', 'plif'] as const, 'plif');
   const pool = choice('pool', stringOption(values, 'pool'), ['max', 'sum'] as const, 'max');
@@ -80,6 +82,7 @@ function settingsFrom(values: OptionValues): SearchSettings {
   return {
     ...SEARCH_DEFAULTS,
     dataset: datasetName,
+    ...(events ? { events } : {}),
     space,
     supernetEpochs: positiveInt(
       'supernet-epochs',
@@ -187,6 +190,7 @@ export const searchCommand: CommandSpec = {
   options: {
     dataset: { type: 'string', value: 'NAME', description: `${DATASET_NAMES.join(' or ')} (built in)` },
     'data-dir': { type: 'string', value: 'DIR', description: 'where downloaded datasets lie (docs/datasets.md)' },
+    ...EVENT_PIPELINE_OPTIONS,
     out: { type: 'string', value: 'DIR', description: 'search.json, the supernet checkpoint, best/ (retrained)' },
     space: {
       type: 'string',

@@ -11,9 +11,10 @@ import {
 } from '../../snn/architecture.js';
 import { train, TRAIN_DEFAULTS, type TrainSettings } from '../../train/trainer.js';
 import { Progress } from '../progress.js';
-import type { CommandSpec } from '../command.js';
+import { EVENT_PIPELINE_OPTIONS, type CommandSpec } from '../command.js';
 import {
   choice,
+  eventPipelineOption,
   parseDevice,
   parsePrecision,
   parseSeed,
@@ -26,6 +27,8 @@ import {
 export interface TrainCommandOptions extends TrainSettings {
   arch: string;
   dataset: string;
+  /** Event datasets: filters and downsampling before framing. */
+  events?: { refractoryUs?: number; denoiseUs?: number; downsample?: number };
   width: number;
   timesteps: number;
   out: string;
@@ -54,7 +57,7 @@ async function resolveArchitecture(
 }
 
 export async function runTrain(options: TrainCommandOptions): Promise<number> {
-  const dataset = getDataset(options.dataset);
+  const dataset = getDataset(options.dataset, options.events ? { events: options.events } : {});
   const arch = await resolveArchitecture(options, dataset.sampleShape, dataset.kind === 'events', dataset.classes);
   let progress: Progress | null = null;
   // Spikes are counted on the validation split after each epoch (never while training).
@@ -128,18 +131,21 @@ export const trainCommand: CommandSpec = {
       type: 'string',
       value: 'DIR',
       description:
-        'where downloaded datasets lie (cifar10, cifar100, svhn, nmnist, dvs-gesture, cifar10-dvs; docs/datasets.md)',
+        'where downloaded datasets lie (cifar10, cifar100, svhn, tiny-imagenet, nmnist, dvs-gesture, cifar10-dvs, shd; docs/datasets.md)',
     },
+    ...EVENT_PIPELINE_OPTIONS,
   },
   run: (values) => {
     const arch = requireOption(values, 'arch', 'train', '(a built-in name or a JSON file)');
     const dataset = requireOption(values, 'dataset', 'train', `(${DATASET_NAMES.join(' or ')})`);
     const out = requireOption(values, 'out', 'train', 'DIR');
     const maxBatches = stringOption(values, 'max-batches');
+    const events = eventPipelineOption(values);
     return runTrain({
       ...TRAIN_DEFAULTS,
       arch,
       dataset,
+      ...(events ? { events } : {}),
       out,
       width: positiveInt('width', stringOption(values, 'width'), 16),
       timesteps: positiveInt('T', stringOption(values, 'T'), 8),
