@@ -34,10 +34,9 @@ interface BoardFigures {
 async function onBoard(
   source: BoardSource,
   bundle: Awaited<ReturnType<typeof loadModel>>,
-  count: number,
+  exported: ReturnType<typeof exportFirmware>,
+  samples: ReturnType<typeof modelSamples>,
 ): Promise<BoardFigures> {
-  const exported = exportFirmware(bundle);
-  const samples = modelSamples(bundle.model, count);
   const session = await openBoard(source);
   try {
     const loadStart = performance.now();
@@ -69,11 +68,12 @@ export async function benchBridge(options: { dryRun?: boolean } = {}): Promise<u
   const bundle = await loadModel('fixtures/mnist-small');
   const hostSamples = options.dryRun ? 5 : 200;
   const qemuSamples = options.dryRun ? 2 : 20;
-  const host = await onBoard({ kind: 'emulator' }, bundle, hostSamples);
-
-  // The reference: the TypeScript integer executor alone, on the same samples.
+  // One image and one sample set for the board runs and the reference.
   const exported = exportFirmware(bundle);
   const samples = modelSamples(bundle.model, hostSamples);
+  const host = await onBoard({ kind: 'emulator' }, bundle, exported, samples);
+
+  // The reference: the TypeScript integer executor alone, on the same samples.
   const encoded = samples.data.map((s) => encodeSample(exported.image, s));
   const refStart = performance.now();
   const reference = runImage(exported.image, encoded, { encoded: true });
@@ -81,7 +81,11 @@ export async function benchBridge(options: { dryRun?: boolean } = {}): Promise<u
   const refSynops = reference.activity.perSample.synopsAc + reference.activity.perSample.synopsMac;
   const referenceEventsPerSecond = (refSynops * encoded.length) / refSeconds;
 
-  const qemu = await onBoard({ kind: 'qemu' }, bundle, qemuSamples);
+  const qemu = await onBoard({ kind: 'qemu' }, bundle, exported, {
+    ...samples,
+    data: samples.data.slice(0, qemuSamples),
+    labels: samples.labels.slice(0, qemuSamples),
+  });
   const rows: Row[] = [
     {
       name: `host port: model load (${(exported.bytes.length / 1024).toFixed(0)} KiB)`,

@@ -30,6 +30,7 @@ import {
   type ProbeActivity,
 } from '../../targets/probes.js';
 import { cortexM } from '../../targets/cortex-m.js';
+import { joules } from '../../targets/common.js';
 import type { Board, SampleResult } from './board.js';
 import { boardInput } from './deploy.js';
 
@@ -129,7 +130,7 @@ export async function calibrateOnBoard(board: Board, options: CalibrateOptions =
   if (cortexM.energy.kind !== 'cycle-model' || !cortexM.energy.energyPerCycle) {
     throw new Error('the cortex-m target has no energy per cycle');
   }
-  const joulesPerCycle = cortexM.energy.energyPerCycle.value * 1e-12;
+  const joulesPerCycle = joules(cortexM.energy.energyPerCycle);
   const trials = options.trials ?? (basis === 'sensor' ? 3 : 1);
   const probes = makeProbes({ timesteps: options.timesteps ?? 8, encoding: 'direct' });
   const manifest = probeManifest(probes);

@@ -10,6 +10,7 @@
 import { activityTotals, type Activity, type NodeActivity } from '../../src/snn/activity.js';
 import { energyPerInference } from '../../targets/energy.js';
 import { cortexM } from '../../targets/cortex-m.js';
+import { joules as joulesOf } from '../../targets/common.js';
 import type { CalibrationProfile } from '../../targets/types.js';
 import type { Model } from '../../src/ir/model.js';
 import { encodeSample, runImage, type FirmwareImage } from '../../export/firmware/index.js';
@@ -214,9 +215,6 @@ function accumulate(
   }
 }
 
-const joulesPerCycle = (): number =>
-  cortexM.energy.kind === 'cycle-model' ? cortexM.energy.energyPerCycle!.value * 1e-12 : NaN;
-
 /**
  * The energy of the runs from the board's Energy replies (one per sample) and counters. A sensor
  * reading wins; then the board's cycle counter × the Cortex-M datasheet energy per cycle; with
@@ -257,7 +255,7 @@ export function deployEnergy(
       basisText:
         `measured cycles (${counted[0]!.basisText}) × ${perCycle.value} pJ/cycle (${perCycle.source}); ` +
         'the energy is a datasheet figure applied to measured cycles, not a power measurement',
-      ...per(cycles * joulesPerCycle()),
+      ...per(cycles * joulesOf(perCycle)),
       cyclesPerInference: cycles,
       ...(clockHz > 0 ? { secondsPerInference: cycles / clockHz } : {}),
     };

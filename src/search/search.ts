@@ -43,6 +43,11 @@ import {
 } from './evolution.js';
 import { energyTarget, fitness, isPareto, median, objectiveName, type Objective } from './fitness.js';
 
+/** The settings' dataset, with its event pipeline when one is set. */
+function searchDataset(settings: Pick<SearchSettings, 'dataset' | 'events'>): Dataset {
+  return getDataset(settings.dataset, settings.events ? { events: settings.events } : {});
+}
+
 export interface SearchSettings {
   dataset: string;
   /** Event datasets: filters and downsampling before framing (src/data/event-transforms.ts). */
@@ -201,7 +206,7 @@ export class SearchRun {
   ) {
     this.settings = settings;
     this.out = out;
-    this.#dataset = options.dataset ?? getDataset(settings.dataset, settings.events ? { events: settings.events } : {});
+    this.#dataset = options.dataset ?? searchDataset(settings);
     this.#callbacks = options.callbacks ?? {};
     this.#calibration = options.calibration;
     this.#costTarget = settings.targetCost ?? null;
@@ -630,7 +635,7 @@ export async function retrainCandidate(
   genome: Genome,
   out: string,
   callbacks: SearchCallbacks = {},
-  dataset: Dataset = getDataset(settings.dataset, settings.events ? { events: settings.events } : {}),
+  dataset: Dataset = searchDataset(settings),
 ): Promise<TrainResult> {
   const arch = architectureOf(settings.space, genome, `search-best-${genomeKey(genome)}`);
   return train(

@@ -11,6 +11,7 @@ import type { CommandSpec, OptionSpec } from '../command.js';
 import { positiveInt, requireOption, stringOption, UsageError, type OptionValues } from '../args.js';
 import { modelSamples } from '../samples.js';
 import { Progress } from '../progress.js';
+import { formatSI } from '../../report/format.js';
 import type { BoardSource } from '../../../firmware-bridge/host/open.js';
 
 /** The options that say where the board is; deploy and calibrate take the same. */
@@ -35,20 +36,8 @@ export function boardSource(values: OptionValues, command: string): BoardSource 
 
 const percent = (x: number): string => `${(x * 100).toFixed(2)}%`;
 
-function si(value: number, unit: string): string {
-  if (!Number.isFinite(value)) return 'n/a';
-  const prefixes: [number, string][] = [
-    [1, ''],
-    [1e-3, 'm'],
-    [1e-6, 'µ'],
-    [1e-9, 'n'],
-    [1e-12, 'p'],
-    [1e-15, 'f'],
-  ];
-  const abs = Math.abs(value);
-  const [scale, prefix] = prefixes.find(([s]) => abs >= s) ?? prefixes[prefixes.length - 1]!;
-  return `${(value / scale).toPrecision(4)} ${prefix}${unit}`;
-}
+/** Joules with an SI prefix; n/a where undefined (per spike with no spikes). */
+const si = (value: number, unit: string): string => (Number.isFinite(value) ? formatSI(value, unit) : 'n/a');
 
 async function runDevices(values: OptionValues): Promise<number> {
   const { listDevices } = await import('../../../firmware-bridge/host/devices.js');
