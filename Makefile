@@ -67,9 +67,12 @@ test: build lint check-cuda gpu-dry-run test-firmware fixtures
 fixtures: build
 	node dist/scripts/make-fixtures.js
 
-demo: build
-	./bin/autosnn.js info
-	./bin/autosnn.js train-tiny
+# The whole pipeline (README, "Quick start"). Setup and build are timed on their own and shown in
+# the demo's stage table; FRESH=1 redoes every stage, GPU=1 searches on CUDA when there is one.
+demo:
+	@scripts/timed.sh build/setup-seconds $(MAKE) --no-print-directory setup
+	@scripts/timed.sh build/build-seconds $(MAKE) --no-print-directory build
+	./bin/autosnn.js demo --timings build $(if $(FRESH),--fresh) $(if $(GPU),--gpu)
 
 BENCH ?= --json
 bench: setup-bench build

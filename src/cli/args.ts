@@ -43,6 +43,14 @@ export function positiveNumber(name: string, value: string | undefined, fallback
   return n;
 }
 
+export function nonNegativeNumber(name: string, value: string): number {
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n) || n < 0) {
+    throw new UsageError(`--${name} must be a number ≥ 0, got '${value}'`);
+  }
+  return n;
+}
+
 export function finiteNumber(name: string, value: string | undefined, fallback: number): number {
   if (value === undefined) return fallback;
   const n = Number(value);

@@ -13,6 +13,16 @@ export interface ProgressOptions {
   enabled?: boolean;
 }
 
+/**
+ * AUTOSNN_PROGRESS=1 shows progress even under --json (stdout stays pure JSON; progress is on
+ * stderr); =tty also redraws one line as on a terminal. `autosnn demo` runs its stages so, with
+ * their stderr forwarded to its own.
+ */
+export function progressForced(): 'lines' | 'tty' | null {
+  const value = process.env.AUTOSNN_PROGRESS;
+  return value === 'tty' ? 'tty' : value === '1' ? 'lines' : null;
+}
+
 export class Progress {
   readonly #stream: NodeJS.WriteStream;
   readonly #tty: boolean;
@@ -23,8 +33,9 @@ export class Progress {
 
   constructor(private readonly options: ProgressOptions) {
     this.#stream = options.stream ?? process.stderr;
-    this.#tty = Boolean(this.#stream.isTTY);
-    this.#enabled = options.enabled ?? true;
+    const forced = progressForced();
+    this.#tty = forced === 'tty' || Boolean(this.#stream.isTTY);
+    this.#enabled = forced !== null || (options.enabled ?? true);
   }
 
   /** Moves to `done` items and shows `status` (e.g. the current loss). */

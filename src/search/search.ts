@@ -664,5 +664,17 @@ export async function retrainFromSearch(
   const record = JSON.parse(await readFile(file, 'utf8')) as SearchRecord;
   if (!record.best) throw new Error(`${file}: the search found no feasible architecture to retrain`);
   const settings = { ...record.config, retrainEpochs: epochs ?? (record.config.retrainEpochs || 10) } as SearchSettings;
-  return retrainCandidate(settings, record.best.genome, path.join(dir, 'best'), callbacks);
+  const out = path.join(dir, 'best');
+  const result = await retrainCandidate(settings, record.best.genome, out, callbacks);
+  // The search's record and page show the retrained winner, as when the search retrains it.
+  record.retrained = {
+    dir: out,
+    testAccuracy: result.testAccuracy,
+    spikesPerSample: result.spikesPerSample.withPooling,
+    epochs: result.epochs,
+  };
+  await writeJsonAtomically(file, record);
+  const { renderSearchReport } = await import('../report/search-report.js');
+  await writeAtomically(path.join(dir, 'search.html'), renderSearchReport(record));
+  return result;
 }

@@ -162,6 +162,7 @@ async function runEstimate(values: OptionValues): Promise<number> {
         activity: totals,
         estimates: results.map((r) => r.estimate),
         fits: results.map((r) => r.fit),
+        verdicts: results.map((r) => ({ target: r.target.name, verdict: verdict(r) })),
         annEquivalent: ann,
         calibration: calibrationFile ?? null,
       })}\n`,

@@ -17,7 +17,7 @@ import {
   type InspectSummary,
 } from '../../../export/common.js';
 import type { CommandSpec } from '../command.js';
-import { choice, positiveInt, requireOption, stringOption, type OptionValues } from '../args.js';
+import { choice, nonNegativeNumber, positiveInt, requireOption, stringOption, type OptionValues } from '../args.js';
 import { enginePredictions, modelSamples } from '../samples.js';
 
 interface VerifyReport {
@@ -53,12 +53,17 @@ function accuracy(predicted: readonly number[], labels: readonly number[]): numb
   return predicted.filter((p, i) => p === labels[i]).length / Math.max(1, labels.length);
 }
 
+/** Accuracy points a quantised format may lose against the float network before --verify fails. */
+const DEFAULT_MAX_DROP: Partial<Record<ExportFormat, number>> = { firmware: 1 };
+
 async function verify(
   bundle: ModelBundle,
   format: ExportFormat,
   result: ExportResult,
   count: number,
+  maxDropPoints: number | undefined,
 ): Promise<VerifyReport> {
+  const maxDrop = (maxDropPoints ?? DEFAULT_MAX_DROP[format] ?? Infinity) / 100;
   const samples = modelSamples(bundle.model, count);
   const from = `${samples.data.length} ${samples.dataset} ${samples.split} samples`;
   switch (format) {
@@ -100,11 +105,11 @@ async function verify(
       const report = await netxQuantizationReport(bundle, samples.data, samples.labels);
       const r = report as unknown as { floatAccuracy: number; quantizedAccuracy: number; samples: number };
       return {
-        ok: true,
+        ok: r.floatAccuracy - r.quantizedAccuracy <= maxDrop,
         details: report,
         lines: [
           `netx fixed-point simulation vs the float model on ${from}:`,
-          `  float ${percent(r.floatAccuracy)}, netx ${percent(r.quantizedAccuracy)} (quantisation error ${((r.floatAccuracy - r.quantizedAccuracy) * 100).toFixed(2)} points)`,
+          `  float ${percent(r.floatAccuracy)}, netx ${percent(r.quantizedAccuracy)} (quantisation error ${((r.floatAccuracy - r.quantizedAccuracy) * 100).toFixed(2)} points${Number.isFinite(maxDrop) ? `, at most ${(maxDrop * 100).toFixed(2)} allowed` : ''})`,
         ],
       };
     }
@@ -118,11 +123,11 @@ async function verify(
       const floatAccuracy = accuracy(float, samples.labels);
       const integerAccuracy = accuracy(integer, samples.labels);
       return {
-        ok: floatAccuracy - integerAccuracy <= 0.01,
+        ok: floatAccuracy - integerAccuracy <= maxDrop + 1e-12,
         details: { floatAccuracy, integerAccuracy, agreement: agree / integer.length, samples: integer.length },
         lines: [
           `integer reference executor vs the engine (float32) on ${from}:`,
-          `  float ${percent(floatAccuracy)}, integer ${percent(integerAccuracy)}, same prediction on ${percent(agree / integer.length)}`,
+          `  float ${percent(floatAccuracy)}, integer ${percent(integerAccuracy)} (at most ${(maxDrop * 100).toFixed(2)} points lower allowed), same prediction on ${percent(agree / integer.length)}`,
           `  spikes per sample (integer model) ${run.activity.perSample.spikes.toFixed(0)}`,
         ],
       };
@@ -148,7 +153,14 @@ async function runExport(values: OptionValues): Promise<number> {
   await writeFile(out, result.bytes);
   let verification: VerifyReport | null = null;
   if (values.verify === true) {
-    verification = await verify(bundle, format, result, positiveInt('samples', stringOption(values, 'samples'), 64));
+    const maxDrop = stringOption(values, 'max-drop');
+    verification = await verify(
+      bundle,
+      format,
+      result,
+      positiveInt('samples', stringOption(values, 'samples'), 64),
+      maxDrop === undefined ? undefined : nonNegativeNumber('max-drop', maxDrop),
+    );
   }
   if (values.json === true) {
     const { bytes, ...rest } = result as ExportResult & Record<string, unknown>;
@@ -255,6 +267,12 @@ export const exportCommand: CommandSpec = {
       description: "check the file against the engine on real samples of the model's dataset",
     },
     samples: { type: 'string', value: 'N', description: 'samples for --verify (default 64)' },
+    'max-drop': {
+      type: 'string',
+      value: 'POINTS',
+      description:
+        'firmware, netx: --verify fails if accuracy falls more than POINTS below float (default 1; netx: none)',
+    },
     'data-dir': { type: 'string', value: 'DIR', description: 'where downloaded datasets lie (docs/datasets.md)' },
   },
   notes: [

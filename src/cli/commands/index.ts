@@ -7,8 +7,10 @@ import { retrainCommand, searchCommand } from './search.js';
 import { exportCommand, inspectCommand } from './export.js';
 import { calibrateCommand, estimateCommand, probesCommand } from './energy.js';
 import { deployCommand, devicesCommand } from './bridge.js';
+import { demoCommand } from './demo.js';
 
 export const COMMANDS: readonly CommandSpec[] = [
+  demoCommand,
   infoCommand,
   trainCommand,
   searchCommand,

@@ -14,7 +14,7 @@ import {
 } from '../../search/search.js';
 import { readCalibrationProfile } from '../../../targets/calibration.js';
 import { getTarget } from '../../../targets/index.js';
-import { Progress } from '../progress.js';
+import { Progress, progressForced } from '../progress.js';
 import { EVENT_PIPELINE_OPTIONS, type CommandSpec } from '../command.js';
 import {
   eventPipelineOption,
@@ -152,7 +152,7 @@ async function runSearch(values: OptionValues): Promise<number> {
   const calibration = calibrationFile ? await readCalibrationProfile(calibrationFile) : undefined;
   let bar: Progress | null = null;
   const log = (line: string) => {
-    if (!json) process.stderr.write(`${line}\n`);
+    if (!json || progressForced()) process.stderr.write(`${line}\n`);
   };
   log(
     `search space: ${settings.space.backbone}, C=${settings.space.width}, T=${settings.space.timesteps}, ` +
@@ -275,7 +275,7 @@ export const retrainCommand: CommandSpec = {
       epochsText === undefined ? undefined : positiveInt('epochs', epochsText, 1),
       {
         onRetrainEpoch: (epoch, accuracy) => {
-          if (values.json !== true)
+          if (values.json !== true || progressForced())
             process.stderr.write(`epoch ${epoch}: validation accuracy ${(accuracy * 100).toFixed(2)}%\n`);
         },
       },
