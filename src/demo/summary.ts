@@ -105,6 +105,9 @@ export interface DemoSummary {
     countersEqual: boolean;
     perInference: number;
     perSpike: number;
+    /** 'sensor', 'measured cycles' or 'cycle model'. */
+    basisKind: string;
+    /** In words, with the source of every constant. */
     basis: string;
   } | null;
   calibration: { residual: number; worstHoldOut: number | null; profile: string } | null;
@@ -242,6 +245,7 @@ export async function summarize(
           countersEqual: deploy.countersEqual,
           perInference: deploy.energy.joulesPerInference,
           perSpike: deploy.energy.joulesPerSpike,
+          basisKind: deploy.energy.basis,
           basis: deploy.energy.basisText,
         }
       : null,
@@ -268,10 +272,10 @@ export function summaryText(summary: DemoSummary): string {
   if (summary.winner) {
     const w = summary.winner;
     out.push(
-      `search: ${w.evaluated} candidates (${w.infeasible} over budget or not fitting), winner ${w.ops.join(', ')}` +
-        (w.loihiEnergy !== null
-          ? ` at ${formatSI(w.loihiEnergy, 'J')} on Loihi (budget ${formatSI(summary.energyBudget, 'J')})`
-          : ''),
+      `search: ${w.evaluated} candidates, ${w.infeasible} over the budget of ${formatSI(summary.energyBudget, 'J')} ` +
+        'on Loihi or not fitting',
+      `  winner ${w.ops.join(', ')}` +
+        (w.loihiEnergy !== null ? ` at ${formatSI(w.loihiEnergy, 'J')} per inference` : ''),
     );
   }
   if (summary.model) {
@@ -284,17 +288,17 @@ export function summaryText(summary: DemoSummary): string {
   if (summary.board) {
     const b = summary.board;
     out.push(
-      `board (${b.description}, ${b.samples} samples): accuracy ${percent(b.accuracy)}, ` +
-        `outputs identical to the integer reference ${percent(b.agreement)}, counters ${b.countersEqual ? 'all equal' : 'DIFFER'}; ` +
-        `${formatSI(b.perInference, 'J')} per inference, ${formatSI(b.perSpike, 'J')} per spike (${b.basis.split(';')[0]})`,
+      `board: ${b.description}, ${b.samples} samples: accuracy ${percent(b.accuracy)}; outputs identical to the ` +
+        `integer reference on ${percent(b.agreement)}, ${b.countersEqual ? 'every counter equal' : 'COUNTERS DIFFER'}`,
+      `  ${formatSI(b.perInference, 'J')} per inference, ${formatSI(b.perSpike, 'J')} per spike (basis: ${b.basisKind})`,
     );
   }
   if (summary.calibration) {
     const c = summary.calibration;
     out.push(
-      `calibration (cortex-m under QEMU): residual ${(c.residual * 100).toFixed(2)}%` +
+      `calibration of cortex-m under QEMU: residual ${(c.residual * 100).toFixed(2)}%` +
         (c.worstHoldOut !== null
-          ? `, every probe predicted within ${(c.worstHoldOut * 100).toFixed(1)}% by the others`
+          ? `, each probe predicted within ${(c.worstHoldOut * 100).toFixed(1)}% by the fit without it`
           : ''),
     );
   }

@@ -27,7 +27,7 @@ import { applyRewrites } from '../ir/passes/index.js';
 import { blockingIssues, getTarget } from '../../targets/index.js';
 import { energyPerInference } from '../../targets/energy.js';
 import type { CalibrationProfile, Target } from '../../targets/types.js';
-import { train, TRAIN_DEFAULTS, type TrainResult } from '../train/trainer.js';
+import { train, TRAIN_DEFAULTS, type StepReport, type TrainResult } from '../train/trainer.js';
 import { Supernet } from './supernet.js';
 import { architectureOf, genomeKey, type Genome, type SearchSpace } from './space.js';
 import {
@@ -156,6 +156,8 @@ export interface SearchCallbacks {
   onCandidate?: (candidate: Candidate, done: number) => void;
   onGeneration?: (report: GenerationReport, costTarget: number | null) => void;
   onRetrainEpoch?: (epoch: number, validationAccuracy: number) => void;
+  /** Each training step of the winner's retraining (progress bars). */
+  onRetrainStep?: (report: StepReport) => void;
   /** Called after each checkpoint (tests kill the search here). */
   onCheckpoint?: (phase: 'supernet' | 'candidate') => void;
 }
@@ -650,7 +652,10 @@ export async function retrainCandidate(
       device: settings.device,
     },
     out,
-    { onEpoch: (r) => callbacks.onRetrainEpoch?.(r.epoch, r.validationAccuracy) },
+    {
+      onEpoch: (r) => callbacks.onRetrainEpoch?.(r.epoch, r.validationAccuracy),
+      ...(callbacks.onRetrainStep ? { onStep: callbacks.onRetrainStep } : {}),
+    },
   );
 }
 

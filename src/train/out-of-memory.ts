@@ -29,7 +29,7 @@ export function explainOutOfMemory(error: unknown, knobs: MemoryKnobs): unknown 
   const first = (error as Error).message.split('\n')[0];
   return new OutOfMemoryError(
     `out of ${where} (${first}). Activations grow with batch × width² × T: lower --batch (now ${knobs.batchSize}), ` +
-      `the network's width, or --timesteps (now ${knobs.timesteps}); the engine's caches were freed.`,
+      `the network's width, or --T (now ${knobs.timesteps}); the engine's caches were freed.`,
     { cause: error },
   );
 }

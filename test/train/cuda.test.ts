@@ -127,7 +127,7 @@ cudaTest('running out of GPU memory frees the caches and says what to lower', (t
   }
   const explained = explainOutOfMemory(caught, { batchSize: 96, timesteps: 8, device: 'cuda' });
   t.true(explained instanceof OutOfMemoryError, String(caught));
-  t.regex((explained as Error).message, /out of GPU memory on cuda .*lower --batch \(now 96\).*--timesteps \(now 8\)/s);
+  t.regex((explained as Error).message, /out of GPU memory on cuda .*lower --batch \(now 96\).*--T \(now 8\)/s);
   t.true(E.cudaMemory().reservedBytes <= cachedBefore - 2 ** 30, 'the cached gigabyte went back to the driver');
   t.is(
     E.tidy(() => E.ones([4], { device: 'cuda' }).sum().item()),

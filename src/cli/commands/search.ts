@@ -13,6 +13,7 @@ import {
   type SearchSettings,
 } from '../../search/search.js';
 import { readCalibrationProfile } from '../../../targets/calibration.js';
+import type { StepReport } from '../../train/trainer.js';
 import { getTarget } from '../../../targets/index.js';
 import { Progress, progressForced } from '../progress.js';
 import { EVENT_PIPELINE_OPTIONS, type CommandSpec } from '../command.js';
@@ -144,6 +145,17 @@ function summary(record: SearchRecord): string {
   return `${lines.join('\n')}\n`;
 }
 
+/** A bar per retraining epoch, fed by the trainer's steps. */
+function retrainBar(json: boolean): (report: StepReport) => void {
+  let bar: Progress | null = null;
+  return (r) => {
+    if (r.step === 0 || !bar) {
+      bar = new Progress({ label: `retrain epoch ${r.epoch + 1}`, total: r.stepsPerEpoch, enabled: !json });
+    }
+    bar.update(r.step + 1, `loss ${r.loss.toFixed(4)}  acc ${(r.accuracy * 100).toFixed(1)}%`);
+  };
+}
+
 async function runSearch(values: OptionValues): Promise<number> {
   const settings = settingsFrom(values);
   const out = requireOption(values, 'out', 'search', 'DIR');
@@ -158,9 +170,29 @@ async function runSearch(values: OptionValues): Promise<number> {
     `search space: ${settings.space.backbone}, C=${settings.space.width}, T=${settings.space.timesteps}, ` +
       `${settings.space.ops.length} ops → ${spaceSize(settings.space)} architectures; objective ${stringOption(values, 'objective') ?? 'spikes'}`,
   );
+  // One bar per generation: generation 0 scores the population, each later one its new mutants
+  // and crossovers (fewer when a child repeats an architecture already scored).
+  let candidateBar: Progress | null = null;
+  let barGeneration = -1;
+  let scored = 0;
+  const { population, mutants, crossovers } = settings.evolution;
   const run = new SearchRun(settings, out, {
     ...(calibration ? { calibration } : {}),
     callbacks: {
+      onCandidate: (candidate) => {
+        const g = candidate.generation;
+        const total = g === 0 || settings.strategy === 'random' ? population : mutants + crossovers;
+        if (!candidateBar || g !== barGeneration) {
+          candidateBar = new Progress({ label: `generation ${g + 1}`, total, enabled: !json });
+          barGeneration = g;
+          scored = 0;
+        }
+        scored++;
+        candidateBar.update(
+          Math.min(scored, total),
+          `accuracy ${(candidate.accuracy * 100).toFixed(1)}%${candidate.feasible ? '' : ' (infeasible)'}`,
+        );
+      },
       onSupernetBatch: (epoch, batch, batches, loss) => {
         if (batch === 0 || !bar) {
           bar = new Progress({ label: `supernet epoch ${epoch + 1}`, total: batches, enabled: !json });
@@ -176,6 +208,7 @@ async function runSearch(values: OptionValues): Promise<number> {
       },
       onRetrainEpoch: (epoch, accuracy) =>
         log(`retrain epoch ${epoch}: validation accuracy ${(accuracy * 100).toFixed(2)}%`),
+      onRetrainStep: retrainBar(json),
     },
   });
   const record = await run.run({ resume: values.resume === true });
@@ -278,6 +311,7 @@ export const retrainCommand: CommandSpec = {
           if (values.json !== true || progressForced())
             process.stderr.write(`epoch ${epoch}: validation accuracy ${(accuracy * 100).toFixed(2)}%\n`);
         },
+        onRetrainStep: retrainBar(values.json === true),
       },
     );
     if (values.json === true) process.stdout.write(`${JSON.stringify(result)}\n`);
