@@ -132,8 +132,49 @@ test.serial('the NIR, netx, firmware and calibration files read back', async (t)
   const profile = await readCalibrationProfile(paths.profile);
   t.is(profile.target, 'cortex-m');
   t.true(existsSync(path.join(paths.logs, 'search.log')));
+  // `autosnn retrain` recorded the retrained winner in the search's record (and so its page).
+  const search = JSON.parse(readFileSync(path.join(paths.search, 'search.json'), 'utf8')) as {
+    retrained?: { testAccuracy: number; dir: string };
+  };
+  t.is(search.retrained?.testAccuracy, (await firstRun()).model!.testAccuracy);
+  t.regex(readFileSync(path.join(paths.search, 'search.html'), 'utf8'), /retrained/);
   const state = JSON.parse(readFileSync(paths.state, 'utf8')) as { stages: Record<string, { command: string }> };
   t.regex(state.stages.deploy!.command, /^\.\/bin\/autosnn\.js deploy --model .* --emulator --samples 16$/);
+});
+
+test.serial('export --verify --max-drop sets how far the integer model may fall below float', async (t) => {
+  await firstRun();
+  const exportWith = async (maxDrop: string) => {
+    const args = ['bin/autosnn.js', 'export', '--model', paths.best, '--format', 'firmware'];
+    args.push('--out', path.join(dir, 'drop.bin'), '--verify', '--samples', '32', '--max-drop', maxDrop, '--json');
+    const result = await run('node', args).catch((error: { stdout: string; code: number }) => error);
+    const json = JSON.parse(result.stdout) as {
+      ok: boolean;
+      verification: { floatAccuracy: number; integerAccuracy: number };
+    };
+    return { json, code: 'code' in result ? result.code : 0 };
+  };
+  const strict = await exportWith('0');
+  const v = strict.json.verification;
+  t.is(strict.json.ok, v.floatAccuracy - v.integerAccuracy <= 1e-12);
+  t.is(strict.code, strict.json.ok ? 0 : 1);
+  const loose = await exportWith('100');
+  t.true(loose.json.ok);
+  const bad = await t.throwsAsync(
+    run('node', [
+      'bin/autosnn.js',
+      'export',
+      '--model',
+      paths.best,
+      '--format',
+      'firmware',
+      '--out',
+      path.join(dir, 'x.bin'),
+      '--verify',
+      '--max-drop=-1',
+    ]),
+  );
+  t.regex((bad as unknown as { stderr: string }).stderr, /--max-drop must be a number ≥ 0, got '-1'/);
 });
 
 const CHART_PROBE = `
@@ -159,10 +200,11 @@ test.serial('the index, the search page and both energy reports render with thei
   if (!bin) return;
   await firstRun();
   const pages = {
-    index: { file: paths.index, charts: 1 },
-    search: { file: path.join(paths.search, 'search.html'), charts: 3 },
-    energy: { file: paths.energyReport, charts: 4 },
-    calibrated: { file: paths.calibratedEnergyReport, charts: 4 },
+    // index: one bar per stage; the others: bars per chip, marks per candidate, lines.
+    index: { file: paths.index, charts: 1, marks: STAGE_IDS.length },
+    search: { file: path.join(paths.search, 'search.html'), charts: 3, marks: 10 },
+    energy: { file: paths.energyReport, charts: 4, marks: 13 },
+    calibrated: { file: paths.calibratedEnergyReport, charts: 4, marks: 13 },
   };
   for (const [name, page] of Object.entries(pages)) {
     const probe = await probePage<ChartProbe>(bin, readFileSync(page.file, 'utf8'), CHART_PROBE);
@@ -173,7 +215,7 @@ test.serial('the index, the search page and both energy reports render with thei
       t.true(chart.marks > 0, `${name}: a chart has marks drawn (${JSON.stringify(probe.charts)})`);
     }
     const marks = probe.charts.reduce((n, c) => n + c.marks, 0);
-    t.true(marks > 10, `${name}: ${marks} marks drawn in all`);
+    t.true(marks >= page.marks, `${name}: ${marks} marks drawn in all`);
     if (name === 'index') {
       // Every link on the front page leads to a file the demo wrote.
       t.true(probe.links.length >= 3 + 4 + 10);
@@ -192,4 +234,23 @@ test.serial('a second run reuses every finished stage', async (t) => {
   const first = await firstRun();
   t.deepEqual(second.winner, first.winner);
   t.deepEqual(second.energy, first.energy);
+});
+
+test('a failed stage ends the run with its reason, and the page says the run is unfinished', async (t) => {
+  const failedOut = path.join(dir, 'failed');
+  // No architecture spends under a nanojoule on Loihi: the search finds no feasible candidate.
+  const error = await t.throwsAsync(
+    run('node', ['bin/autosnn.js', 'demo', '--smoke', '--quiet', '--energy-budget-uj', '0.001', '--out', failedOut]),
+  );
+  const { stdout, code } = error as unknown as { stdout: string; code: number };
+  t.is(code, 1);
+  t.regex(stdout, /FAILED at search: /);
+  const state = JSON.parse(readFileSync(path.join(failedOut, 'demo.json'), 'utf8')) as {
+    stages: Record<string, { status: string; reason?: string }>;
+  };
+  t.is(state.stages.search!.status, 'failed');
+  t.deepEqual(Object.keys(state.stages), ['search'], 'nothing after the failed stage ran');
+  const page = readFileSync(path.join(failedOut, 'index.html'), 'utf8');
+  t.regex(page, /unfinished: a stage failed or has not run/);
+  t.regex(page, /class="failed">failed</);
 });
