@@ -93,7 +93,14 @@ export interface DemoSummary {
     infeasible: number;
   } | null;
   energyBudget: number;
-  model: { testAccuracy: number; epochs: number; estimateAccuracy: number | null; spikesPerSample: number } | null;
+  model: {
+    testAccuracy: number;
+    epochs: number;
+    estimateAccuracy: number | null;
+    /** Per test sample, neuron outputs; and with max-pool outputs, the paper's count (the search page's). */
+    spikesPerSample: number;
+    spikesWithPooling: number;
+  } | null;
   exports: ExportSummary[];
   energy: TargetEnergy[];
   board: {
@@ -230,7 +237,8 @@ export async function summarize(
           testAccuracy: retrained.testAccuracy,
           epochs: retrained.epochs,
           estimateAccuracy: estimate?.accuracy ?? null,
-          spikesPerSample: estimate?.activity.spikes ?? retrained.spikesPerSample.neurons,
+          spikesPerSample: retrained.spikesPerSample.neurons,
+          spikesWithPooling: retrained.spikesPerSample.withPooling,
         }
       : null,
     exports,
@@ -282,7 +290,7 @@ export function summaryText(summary: DemoSummary): string {
     const m = summary.model;
     out.push(
       `model: test accuracy ${percent(m.testAccuracy)} after ${m.epochs} epoch${m.epochs === 1 ? '' : 's'}, ` +
-        `${m.spikesPerSample.toFixed(0)} spikes per sample`,
+        `${m.spikesPerSample.toFixed(0)} spikes per test sample (${m.spikesWithPooling.toFixed(0)} with max-pool outputs, the paper's count)`,
     );
   }
   if (summary.board) {

@@ -61,8 +61,8 @@ export function renderDemoIndex(input: DemoIndexInput): string {
     facts.push(
       html`<li>
         Retrained ${s.model.epochs} epoch${s.model.epochs === 1 ? '' : 's'}: test accuracy
-        <strong>${formatPercent(s.model.testAccuracy)}</strong>, ${s.model.spikesPerSample.toFixed(0)} spikes per
-        sample.
+        <strong>${formatPercent(s.model.testAccuracy)}</strong>, ${s.model.spikesPerSample.toFixed(0)} spikes per test
+        sample (${s.model.spikesWithPooling.toFixed(0)} with max-pool outputs, the paper's count).
       </li>`,
     );
   }

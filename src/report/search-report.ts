@@ -135,8 +135,10 @@ function summarySection(record: SearchRecord, cost: CostAxis): Html {
   }
   rows.push([
     'supernet',
-    `${supernet.epoch} of ${config.supernetEpochs} epochs${supernet.finished ? '' : ', unfinished'}` +
-      (supernet.stoppedBecause ? `: ${supernet.stoppedBecause}` : ''),
+    // Under a time budget the epoch count is only a ceiling (10,000): the reason says what stopped it.
+    supernet.stoppedBecause
+      ? `${supernet.epoch} epoch${supernet.epoch === 1 ? '' : 's'}: ${supernet.stoppedBecause}`
+      : `${supernet.epoch} of ${config.supernetEpochs} epochs${supernet.finished ? '' : ', unfinished'}`,
   ]);
   const stopped =
     record.stopped.length > 0
