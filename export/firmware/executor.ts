@@ -228,6 +228,28 @@ function runList(layer: ImageConv2d | ImageLinear, x: Int32Array, out: Int32Arra
 }
 
 /**
+ * A spike-fed linear layer kept as its weight matrix (kernel connectivity): a non-zero input p
+ * visits column p, skipping zero weights — the list's work and order per input, at one byte per
+ * weight instead of five per synapse (the firmware's run_linear_columns).
+ */
+function runColumns(layer: ImageLinear, x: Int32Array, out: Int32Array): number {
+  const { inFeatures, outFeatures, weight } = layer;
+  startFromBias(layer, out);
+  let visited = 0;
+  for (let p = 0; p < inFeatures; p++) {
+    const a = x[p]!;
+    if (a === 0) continue;
+    for (let o = 0; o < outFeatures; o++) {
+      const w = weight[o * inFeatures + p]!;
+      if (w === 0) continue;
+      out[o]! += a * w;
+      visited++;
+    }
+  }
+  return visited;
+}
+
+/**
  * For each input row (or column) of a conv, the (tap, output row) pairs it reaches: the inverse
  * of the window rule, so a spike finds its outputs with no division in the inner loop.
  */
@@ -476,7 +498,9 @@ export function runImage(
                   ? runDense(layer, source.out, source.layer.shape, out)
                   : layer.connectivity === 'list'
                     ? runList(layer, source.out, out)
-                    : runKernel(rt, layer as ImageConv2d, source.out, source.layer.shape, out);
+                    : layer.op === 'linear'
+                      ? runColumns(layer, source.out, out)
+                      : runKernel(rt, layer, source.out, source.layer.shape, out);
               rt.cachedEffective = effective;
               rt.cachedTernary = ternary;
             }

@@ -58,8 +58,10 @@ const OP_NAMES = Object.keys(OP_CODES) as ImageOp[];
  *    first layer on a direct frame, and any layer whose input is not spikes;
  *  - list: per presynaptic neuron, the explicit list of (postsynaptic index, weight) it
  *    reaches, zero weights left out — any connectivity, memory ∝ synapses;
- *  - kernel: a spike's fan-out computed from the shared convolution kernel — event-driven as
- *    the list, memory ∝ parameters (a conv's list is its kernel repeated per pixel).
+ *  - kernel: a spike's fan-out computed from the weight tensor — for a conv, from the shared
+ *    kernel; for a linear layer, the spike's column of the weight matrix. Event-driven as the
+ *    list, memory ∝ parameters (a conv's list is its kernel repeated per pixel; a linear
+ *    layer's list costs five bytes per synapse against one per weight).
  */
 export type Connectivity = 'dense' | 'list' | 'kernel';
 export const CONNECTIVITY_CODES: Record<Connectivity, number> = { dense: 0, list: 1, kernel: 2 };
@@ -112,8 +114,10 @@ export interface FirmwareImage {
 
 export interface ImageOptions {
   /**
-   * auto (default): list for linear layers fed by spikes, kernel for conv layers fed by spikes,
-   * dense otherwise. dense: every layer dense. list: every spike-fed layer as a list.
+   * auto (default): kernel for conv layers fed by spikes; for linear layers fed by spikes,
+   * kernel (the matrix, walked by columns) when at least half the weights are non-zero, else
+   * list; dense otherwise. dense: every layer
+   * dense. list: every spike-fed layer as a list.
    */
   connectivity?: 'auto' | 'dense' | 'list';
 }
@@ -192,6 +196,19 @@ export function buildFanOut(
   return { index, targets, weights };
 }
 
+/**
+ * A spike-fed linear layer is kept as its matrix, walked by columns, when at least half its
+ * weights are non-zero: the matrix (a byte per weight) is then at most 2/5 of the lists (a u32
+ * target and an int8 weight per synapse), and a column walk checks at most one zero weight per
+ * counted operation. A mostly-zero matrix (the calibration probes', a pruned layer's) keeps its
+ * lists, whose work is exactly the counted operations.
+ */
+function mostlyNonZero(weight: ArrayLike<number>): boolean {
+  let nonZero = 0;
+  for (let i = 0; i < weight.length; i++) if (weight[i] !== 0) nonZero++;
+  return 2 * nonZero >= weight.length;
+}
+
 /** The image's in-memory form of a quantised model: connectivity chosen per layer, fan-outs built. */
 export function buildImage(quantized: QuantizedModel, options: ImageOptions = {}): FirmwareImage {
   const policy = options.connectivity ?? 'auto';
@@ -218,7 +235,11 @@ export function buildImage(quantized: QuantizedModel, options: ImageOptions = {}
     const source = quantized.layers[layer.inputs[0]!]!;
     const sparse = spikeFed(source, quantized.input.encoding);
     const connectivity: Connectivity =
-      policy === 'dense' || !sparse ? 'dense' : policy === 'list' || layer.op === 'linear' ? 'list' : 'kernel';
+      policy === 'dense' || !sparse
+        ? 'dense'
+        : policy === 'list' || (layer.op === 'linear' && !mostlyNonZero(layer.weight))
+          ? 'list'
+          : 'kernel';
     const { weight, ...rest } = layer;
     if (connectivity === 'list') {
       return { ...rest, connectivity, weight: new Int8Array(0), fanOut: buildFanOut(layer, source.shape, weight) };

@@ -103,15 +103,31 @@ for (const name of ARCHS) {
   });
 }
 
-test('connectivity: dense on the direct frame, kernel fan-out for spike-fed convs, lists for spike-fed linears', (t) => {
-  const { image } = small('cifarnet').result;
-  const kinds = Object.fromEntries(
-    image.layers.flatMap((l) => (l.op === 'conv2d' || l.op === 'linear' ? [[l.name, l.connectivity]] : [])),
-  );
-  t.is(kinds['stem.conv'], 'dense');
-  t.is(kinds['conv1.conv'], 'kernel');
-  t.is(kinds['fc1.linear'], 'list');
-  t.is(kinds['classifier.linear'], 'list');
+test('connectivity: dense on the direct frame, kernel for spike-fed convs, columns or lists for spike-fed linears', (t) => {
+  const { bundle, result } = small('cifarnet');
+  const kinds = (image: FirmwareImage) =>
+    Object.fromEntries(
+      image.layers.flatMap((l) => (l.op === 'conv2d' || l.op === 'linear' ? [[l.name, l.connectivity]] : [])),
+    );
+  const auto = kinds(result.image);
+  t.is(auto['stem.conv'], 'dense');
+  t.is(auto['conv1.conv'], 'kernel');
+  // Few weights quantise to zero: the matrix (a byte per weight), walked by columns, not lists (five per synapse).
+  t.is(auto['fc1.linear'], 'kernel');
+  t.is(auto['classifier.linear'], 'kernel');
+  const columns = result.image.layers.find((l) => l.name === 'fc1.linear');
+  if (columns?.op !== 'linear') return t.fail();
+  t.is(columns.weight.length, columns.inFeatures * columns.outFeatures);
+  t.is(columns.fanOut, null);
+  // A mostly-zero matrix (a pruned layer, a calibration probe's) keeps its lists.
+  const node = bundle.model.nodes.find((n) => n.name === 'fc1.linear');
+  if (node?.op !== 'linear') return t.fail();
+  const record = bundle.weights.get(node.weights.weight)!;
+  const sparse = Float32Array.from(record.data as Float32Array, (w, i) => (i % 20 === 0 ? w : 0));
+  const weights = new Map(bundle.weights).set(node.weights.weight, { ...record, data: sparse });
+  t.is(kinds(exportFirmware({ model: bundle.model, weights }, RANGE).image)['fc1.linear'], 'list');
+  const { image } = exportFirmware(bundle, { ...RANGE, connectivity: 'list' });
+  t.is(kinds(image)['fc1.linear'], 'list');
   const fc1 = image.layers.find((l) => l.name === 'fc1.linear');
   if (fc1?.op !== 'linear') return t.fail();
   // a spike of presynaptic p reaches exactly its non-zero weights
@@ -212,14 +228,16 @@ test('every corruption is refused naming the source, the byte offset and what wa
     new RegExp(`at byte ${conv}: connectivity 7`),
   );
 
-  const fc = recordOf(image, 'fc1.linear') + 40;
-  const targets = new DataView(bytes.buffer, bytes.byteOffset).getUint32(fc + 44, true);
+  // Fan-out lists: the same network with its linear layers as lists.
+  const listed = exportFirmware(small('cifarnet').bundle, { ...RANGE, connectivity: 'list' });
+  const fc = recordOf(listed.image, 'fc1.linear') + 40;
+  const targets = new DataView(listed.bytes.buffer, listed.bytes.byteOffset).getUint32(fc + 44, true);
   rejects(
-    edited(bytes, (v) => v.setUint32(targets, 64, true)),
+    edited(listed.bytes, (v) => v.setUint32(targets, 64, true)),
     new RegExp(`at byte ${targets}: fan-out target 64 \\(expected an index below 64\\)`),
   );
   rejects(
-    edited(bytes, (v) => v.setUint32(fc + 40, 10, true)),
+    edited(listed.bytes, (v) => v.setUint32(fc + 40, 10, true)),
     new RegExp(`at byte ${fc + 40}: fan-out index count 10 \\(expected 513`),
   );
 

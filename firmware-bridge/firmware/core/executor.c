@@ -2,10 +2,11 @@
  * The event-driven integer executor: export/firmware/executor.ts bit for bit, counters included.
  * Per step, records in order: list/kernel layers start from their bias and let each non-zero
  * input visit its fan-out (conv layers, dense ones included, through a transposed kernel and tap
- * tables built at load; linear layers through their lists, or every row when dense); pools, adds,
- * neurons and the readout as the image states. Layers fed only by a direct input give the same
- * values at every step: they are recomputed anyway, so that every operation counted is executed. Sums are int32 (the image proves its bounds); they wrap rather than trap on an
- * image whose bounds lie, so a hostile image cannot cause undefined behaviour.
+ * tables built at load; linear layers through their lists or their matrix's columns, or every
+ * row when dense); pools, adds, neurons and the readout as the image states. Layers fed only by
+ * a direct input give the same values at every step: they are recomputed anyway, so that every
+ * operation counted is executed. Sums are int32 (the image proves its bounds); they wrap rather
+ * than trap on an image whose bounds lie, so a hostile image cannot cause undefined behaviour.
  */
 #include <string.h>
 
