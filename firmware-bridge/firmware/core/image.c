@@ -93,6 +93,17 @@ static bool done(reader *r)
     return false;
 }
 
+/* "<label><value> (expected <expected>)" at byte `at`: a field holding a value it may not. */
+static bool wrong(reader *r, uint64_t at, const char *label, uint64_t value, const char *expected)
+{
+    bridge_text *t = fail(r, at);
+    bridge_text_str(t, label);
+    bridge_text_u64(t, value);
+    expect(r);
+    bridge_text_str(t, expected);
+    return done(r);
+}
+
 /* A field that must lie in [low, high]. */
 static bool ranged(reader *r, uint32_t at, int64_t value, const char *what, int64_t low, int64_t high)
 {
@@ -357,20 +368,10 @@ static bool verify(reader *r)
     }
     version = U16(4);
     if (version != 1) {
-        t = fail(r, 4);
-        bridge_text_str(t, "unknown format version ");
-        bridge_text_u64(t, version);
-        expect(r);
-        bridge_text_str(t, "one of 1");
-        return done(r);
+        return wrong(r, 4, "unknown format version ", version, "one of 1");
     }
     if (U16(6) != BRIDGE_IMAGE_HEADER_SIZE) {
-        t = fail(r, 6);
-        bridge_text_str(t, "header size ");
-        bridge_text_u64(t, U16(6));
-        expect(r);
-        bridge_text_str(t, "64 for version 1");
-        return done(r);
+        return wrong(r, 6, "header size ", U16(6), "64 for version 1");
     }
     total = U32(8);
     if (total > n) {
@@ -425,20 +426,10 @@ static bool verify(reader *r)
     count = U16(36);
     if (!ranged(r, 36, count, "layer count", 1, 0xFFFE)) return false;
     if (U16(38) != BRIDGE_IMAGE_RECORD_SIZE) {
-        t = fail(r, 38);
-        bridge_text_str(t, "layer record size ");
-        bridge_text_u64(t, U16(38));
-        expect(r);
-        bridge_text_str(t, "96");
-        return done(r);
+        return wrong(r, 38, "layer record size ", U16(38), "96");
     }
     if (U32(40) != BRIDGE_IMAGE_HEADER_SIZE) {
-        t = fail(r, 40);
-        bridge_text_str(t, "layer table offset ");
-        bridge_text_u64(t, U32(40));
-        expect(r);
-        bridge_text_str(t, "64, right after the header");
-        return done(r);
+        return wrong(r, 40, "layer table offset ", U32(40), "64, right after the header");
     }
     names_offset = BRIDGE_IMAGE_HEADER_SIZE + (uint32_t)count * BRIDGE_IMAGE_RECORD_SIZE;
     if (U32(44) != names_offset) {
@@ -489,12 +480,7 @@ static bool verify(reader *r)
         return done(r);
     }
     if (U8(60) != 32) {
-        t = fail(r, 60);
-        bridge_text_str(t, "accumulator bits ");
-        bridge_text_u64(t, U8(60));
-        expect(r);
-        bridge_text_str(t, "32");
-        return done(r);
+        return wrong(r, 60, "accumulator bits ", U8(60), "32");
     }
     if (!zeros(r, 61, 64, "reserved header bytes", NULL, 0, false)) return false;
 
@@ -573,12 +559,7 @@ static bool verify(reader *r)
                 bridge_text_u64(&w, i);
                 if (!ranged(r, at + 4u + 2u * k, value, what, 0, (int64_t)i - 1)) return false;
             } else if (value != 0xFFFF) {
-                t = fail(r, at + 4u + 2u * k);
-                bridge_text_str(t, "unused input slot holds ");
-                bridge_text_u64(t, value);
-                expect(r);
-                bridge_text_str(t, "0xFFFF");
-                return done(r);
+                return wrong(r, at + 4u + 2u * k, "unused input slot holds ", value, "0xFFFF");
             }
         }
         name_start = U32(at + 12);
@@ -651,12 +632,7 @@ static bool verify(reader *r)
             uint64_t weight_count, expected_weights;
             uint32_t stored_weights, bias_count, index_count, entries;
             if (connectivity > 2) {
-                t = fail(r, p);
-                bridge_text_str(t, "connectivity ");
-                bridge_text_u64(t, connectivity);
-                expect(r);
-                bridge_text_str(t, "0 dense, 1 list, 2 kernel");
-                return done(r);
+                return wrong(r, p, "connectivity ", connectivity, "0 dense, 1 list, 2 kernel");
             }
             weight_shift = I8(p + 1);
             for (k = 0; k < 8; k++) win[k] = U8(p + 12u + k);

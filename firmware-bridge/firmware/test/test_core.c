@@ -16,14 +16,7 @@
 #include "cobs.h"
 #include "crc32.h"
 
-static int failures;
-#define CHECK(cond)                                                                  \
-    do {                                                                             \
-        if (!(cond)) {                                                               \
-            fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
-            failures++;                                                              \
-        }                                                                            \
-    } while (0)
+#include "check.h"
 
 /* ---- fake port: collects the replies ---- */
 static uint8_t sent[1u << 16];
