@@ -12,7 +12,7 @@
  */
 import { closeSync, existsSync, fstatSync, openSync, readdirSync, readSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import type { EventStream } from './events.js';
+import { lowerBound, type EventStream } from './events.js';
 
 /** Where a dataset comes from and how it must be laid out under the data directory. */
 export interface DatasetSource {
@@ -216,18 +216,6 @@ export function sortByTime(events: EventArrays): EventArrays {
     out.p[k] = events.p[i]!;
   }
   return out;
-}
-
-/** First index whose timestamp is ≥ value (t sorted). */
-function lowerBound(t: Float64Array, value: number): number {
-  let lo = 0;
-  let hi = t.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (t[mid]! < value) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
 }
 
 /**

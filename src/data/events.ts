@@ -40,7 +40,7 @@ export interface FrameOptions {
 }
 
 /** First index whose timestamp is ≥ `value` (timestamps sorted). */
-function lowerBound(t: Float64Array | Uint32Array, value: number): number {
+export function lowerBound(t: Float64Array | Uint32Array, value: number): number {
   let lo = 0;
   let hi = t.length;
   while (lo < hi) {

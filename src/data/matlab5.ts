@@ -83,19 +83,10 @@ export const MAT_CLASSES = [
   'uint64',
 ] as const;
 export type MatClass = Exclude<(typeof MAT_CLASSES)[number], undefined>;
-const NUMERIC_CLASSES: ReadonlySet<string> = new Set([
-  'char',
-  'double',
-  'single',
-  'int8',
-  'uint8',
-  'int16',
-  'uint16',
-  'int32',
-  'uint32',
-  'int64',
-  'uint64',
-]);
+// Every class but the containers (cell, struct, object) and sparse holds a plain numeric array.
+const NUMERIC_CLASSES: ReadonlySet<string> = new Set(
+  MAT_CLASSES.filter((c): c is MatClass => c !== undefined && !['cell', 'struct', 'object', 'sparse'].includes(c)),
+);
 
 export function miTypeName(type: number): string {
   return (
