@@ -23,6 +23,11 @@ export function progressForced(): 'lines' | 'tty' | null {
   return value === 'tty' ? 'tty' : value === '1' ? 'lines' : null;
 }
 
+/** Whether a command's stderr log lines show: without --json, or when progress is forced on. */
+export function progressShown(json: boolean): boolean {
+  return !json || progressForced() !== null;
+}
+
 export class Progress {
   readonly #stream: NodeJS.WriteStream;
   readonly #tty: boolean;

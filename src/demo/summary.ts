@@ -7,7 +7,7 @@ import path from 'node:path';
 import type { EnergyEstimate } from '../../targets/types.js';
 import type { DeployEnergy } from '../../firmware-bridge/host/deploy.js';
 import type { Candidate, SearchRecord } from '../search/search.js';
-import { formatSI } from '../report/format.js';
+import { formatPercentFixed as percent, formatSI } from '../report/format.js';
 import { textTable } from '../util/text-table.js';
 import { formatSeconds } from '../cli/progress.js';
 import type { DemoState, StageRecord } from './state.js';
@@ -121,8 +121,6 @@ export interface DemoSummary {
   stages: StageTime[];
   pages: { search: string; energyReport: string; calibratedEnergyReport: string };
 }
-
-const percent = (x: number): string => `${(x * 100).toFixed(2)}%`;
 
 function resultOf<T>(record: StageRecord | undefined): T | null {
   return record && record.status === 'done' && record.result ? (record.result as T) : null;

@@ -8,7 +8,7 @@ import path from 'node:path';
 import type { DemoSummary } from '../demo/summary.js';
 import { barChart } from './charts.js';
 import { formatPercent, formatSI } from './format.js';
-import { html, htmlPage, raw, table, type Cell, type Html } from './html.js';
+import { html, htmlPage, numCell, raw, table, type Html } from './html.js';
 
 export interface DemoIndexInput {
   summary: DemoSummary;
@@ -24,10 +24,6 @@ nav ul { margin: 4px 0; padding-left: 20px; }
 .failed { color: #a1262b; font-weight: 600; }
 td code { white-space: pre-wrap; word-break: break-all; }
 `;
-
-function num(content: string): Cell {
-  return { content, attrs: { class: 'num' } };
-}
 
 function link(out: string, file: string, text: string): Html {
   return html`<a href="${path.relative(out, file).split(path.sep).join('/')}">${text}</a>`;
@@ -96,7 +92,7 @@ export function renderDemoIndex(input: DemoIndexInput): string {
     rows: s.exports.map((e) => [
       e.format,
       e.written ? link(out, e.file, path.basename(e.file)) : '—',
-      num(e.bytes === null ? '—' : `${(e.bytes / 1024).toFixed(1)} KiB`),
+      numCell(e.bytes === null ? '—' : `${(e.bytes / 1024).toFixed(1)} KiB`),
       e.check,
     ]),
   });
@@ -106,9 +102,9 @@ export function renderDemoIndex(input: DemoIndexInput): string {
       e.target,
       e.perInference === null
         ? { content: 'needs calibration', attrs: { class: 'missing' } }
-        : num(formatSI(e.perInference, 'J')),
-      num(e.perSpike === null ? '—' : formatSI(e.perSpike, 'J')),
-      num(e.calibrated === null ? '' : formatSI(e.calibrated, 'J')),
+        : numCell(formatSI(e.perInference, 'J')),
+      numCell(e.perSpike === null ? '—' : formatSI(e.perSpike, 'J')),
+      numCell(e.calibrated === null ? '' : formatSI(e.calibrated, 'J')),
       { content: e.fits, attrs: { class: e.fits === 'yes' || e.fits.startsWith('after') ? 'fits' : 'misfit' } },
     ]),
   });
@@ -119,7 +115,7 @@ export function renderDemoIndex(input: DemoIndexInput): string {
       const status = time?.reused ? 'reused' : time?.status === 'done' ? '' : (time?.status ?? '');
       return [
         c.title,
-        num(time?.seconds == null ? '—' : `${time.seconds.toFixed(1)} s`),
+        numCell(time?.seconds == null ? '—' : `${time.seconds.toFixed(1)} s`),
         status === 'failed' ? { content: status, attrs: { class: 'failed' } } : status,
         html`<code>${c.command}</code>`,
         link(out, c.log, 'log'),

@@ -8,7 +8,7 @@ import type { Activity } from '../snn/activity.js';
 import type { Constant, EnergyEstimate, EnergyOp, EnergyTerm, FitReport, Target } from '../../targets/types.js';
 import { barChart, heatMap, stackedBars, type Bar } from './charts.js';
 import { formatNumber, formatPercent, formatSI, formatValue } from './format.js';
-import { html, htmlPage, raw, table, type Cell, type Html } from './html.js';
+import { html, htmlPage, numCell, raw, table, type Cell, type Html } from './html.js';
 
 /** What the report needs of a model: a whole `Model` from src/ir/model.ts fits. */
 export interface ReportModel {
@@ -44,12 +44,8 @@ function opName(op: EnergyOp | 'static'): Html {
   return html`${OP_NAMES[op] ?? op} <code>${op}</code>`;
 }
 
-function num(content: string | number): Cell {
-  return { content, attrs: { class: 'num' } };
-}
-
 function joules(value: number | undefined): Cell {
-  return value === undefined || !Number.isFinite(value) ? '' : num(formatSI(value, 'J'));
+  return value === undefined || !Number.isFinite(value) ? '' : numCell(formatSI(value, 'J'));
 }
 
 function constantValue(c: Constant): string {
@@ -107,8 +103,8 @@ function estimatesTable(input: EnergyReportInput, names: string[], title: (name:
       joules(e.static),
       joules(e.perSpike),
       joules(e.perSynop),
-      e.cycles !== undefined ? num(formatNumber(e.cycles)) : '',
-      e.latency !== undefined ? num(formatSI(e.latency, 's')) : '',
+      e.cycles !== undefined ? numCell(formatNumber(e.cycles)) : '',
+      e.latency !== undefined ? numCell(formatSI(e.latency, 's')) : '',
       e.memoryAware
         ? html`${formatSI(e.memoryAware.perInference, 'J')}
             <span class="muted"
@@ -143,10 +139,10 @@ function termsTable(terms: EnergyTerm[]): Html {
     headers: ['operation', 'count per inference', 'per operation', 'energy', 'share', 'source of the figure'],
     rows: terms.map((t) => [
       opName(t.op),
-      num(t.op === 'static' ? formatSI(t.count, 's') : formatNumber(t.count)),
-      num(t.op === 'static' ? formatSI(t.perOp, 'W') : formatSI(t.perOp, 'J')),
+      numCell(t.op === 'static' ? formatSI(t.count, 's') : formatNumber(t.count)),
+      numCell(t.op === 'static' ? formatSI(t.perOp, 'W') : formatSI(t.perOp, 'J')),
       joules(t.joules),
-      num(sum > 0 ? formatPercent(t.joules / sum) : ''),
+      numCell(sum > 0 ? formatPercent(t.joules / sum) : ''),
       t.source,
     ]),
     className: 'terms',
@@ -264,13 +260,13 @@ function activitySection(input: EnergyReportInput): Html {
   const totalsTable = table({
     headers: ['per sample (mean)', 'value'],
     rows: [
-      ['spikes (neuron outputs)', num(formatNumber(totals.spikes))],
-      ['spikes with max-pool outputs (AutoSNN count)', num(formatNumber(totals.spikesWithPooling))],
-      ['synaptic operations, accumulate (AC)', num(formatNumber(totals.synopsAc))],
-      ['synaptic operations, multiply-accumulate (MAC)', num(formatNumber(totals.synopsMac))],
-      ['synaptic operations if dense', num(formatNumber(totals.synopsDense))],
-      ['neuron updates', num(formatNumber(totals.neuronUpdates))],
-      ['activation sparsity', num(formatPercent(totals.sparsity))],
+      ['spikes (neuron outputs)', numCell(formatNumber(totals.spikes))],
+      ['spikes with max-pool outputs (AutoSNN count)', numCell(formatNumber(totals.spikesWithPooling))],
+      ['synaptic operations, accumulate (AC)', numCell(formatNumber(totals.synopsAc))],
+      ['synaptic operations, multiply-accumulate (MAC)', numCell(formatNumber(totals.synopsMac))],
+      ['synaptic operations if dense', numCell(formatNumber(totals.synopsDense))],
+      ['neuron updates', numCell(formatNumber(totals.neuronUpdates))],
+      ['activation sparsity', numCell(formatPercent(totals.sparsity))],
     ],
     className: 'totals',
   });
@@ -356,7 +352,7 @@ function constantRows(target: Target): Cell[][] {
   const rows: Cell[][] = [];
   const row = (quantity: Cell, c: Constant): Cell[] => [
     quantity,
-    num(constantValue(c)),
+    numCell(constantValue(c)),
     c.basis,
     c.source,
     c.note ?? '',

@@ -76,6 +76,11 @@ export function formatPercent(share: number): string {
   return `${formatNumber(share * 100, 3)} %`;
 }
 
+/** A share as a percentage with two decimals and no space, as the terminal tables print it: 96.05%. */
+export function formatPercentFixed(share: number): string {
+  return `${(share * 100).toFixed(2)}%`;
+}
+
 /** A continuous map from data to pixels, with the tick values worth labelling. */
 export interface Scale {
   (value: number): number;

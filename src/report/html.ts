@@ -50,6 +50,11 @@ function cell(tag: 'td' | 'th', value: Cell): string {
   return `<${tag}>${render(value ?? '')}</${tag}>`;
 }
 
+/** A right-aligned, tabular-figures cell (the stylesheet's td.num). */
+export function numCell(content: string | number): Cell {
+  return { content, attrs: { class: 'num' } };
+}
+
 /** A table; a cell given as {content, attrs} gets attributes (class, rowspan, data-*). */
 export function table(spec: { headers: string[]; rows: Cell[][]; caption?: string; className?: string }): Html {
   const head = `<tr>${spec.headers.map((h) => cell('th', h)).join('')}</tr>`;

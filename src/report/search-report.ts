@@ -7,7 +7,7 @@ import type { Candidate, SearchRecord } from '../search/search.js';
 import { energyTarget, isPareto } from '../search/fitness.js';
 import { lineChart, scatterChart, type LineSeries, type ScatterKind, type ScatterPoint } from './charts.js';
 import { formatNumber, formatPercent, formatValue } from './format.js';
-import { html, htmlPage, raw, table, type Cell, type Html } from './html.js';
+import { html, htmlPage, numCell, raw, table, type Cell, type Html } from './html.js';
 
 const SEARCH_CSS = `
 table.summary th { width: 190px; white-space: nowrap; }
@@ -32,10 +32,6 @@ function costAxis(record: SearchRecord): CostAxis {
     return { title: `energy per inference on ${target}`, unit: 'J', format: (v) => formatValue(v, 'J') };
   }
   return { title: 'spikes per sample', unit: '', format: (v) => `${formatNumber(v)} spikes` };
-}
-
-function num(content: string | number): Cell {
-  return { content, attrs: { class: 'num' } };
 }
 
 function duration(seconds: number): string {
@@ -346,15 +342,15 @@ function candidatesSection(record: SearchRecord, cost: CostAxis): Html {
           </ul>`
         : '';
     return [
-      num(i + 1),
+      numCell(i + 1),
       { content: architecture(c), attrs: { 'data-key': c.key } },
-      num(c.generation),
-      num(formatPercent(c.accuracy)),
-      num(formatNumber(c.spikes)),
-      num(formatNumber(c.synopsAc)),
-      num(formatNumber(c.synopsMac)),
-      ...(withEnergy ? [c.energy !== undefined ? num(formatValue(c.energy, 'J')) : ''] : []),
-      num(formatNumber(c.fitness, 4)),
+      numCell(c.generation),
+      numCell(formatPercent(c.accuracy)),
+      numCell(formatNumber(c.spikes)),
+      numCell(formatNumber(c.synopsAc)),
+      numCell(formatNumber(c.synopsMac)),
+      ...(withEnergy ? [c.energy !== undefined ? numCell(formatValue(c.energy, 'J')) : ''] : []),
+      numCell(formatNumber(c.fitness, 4)),
       { content: status[kind], attrs: { class: kind === 'candidate' ? 'feasible' : kind, 'data-status': kind } },
       reasons,
     ];

@@ -266,7 +266,7 @@ export class SearchRun {
     this.#record.finished = true;
     await this.#save();
     if (this.settings.retrainEpochs > 0 && this.#record.best) await this.retrainBest();
-    await this.#writePage();
+    await writeSearchPage(this.out, this.#record);
     return this.#record;
   }
 
@@ -303,12 +303,6 @@ export class SearchRun {
 
   async #save(): Promise<void> {
     await writeJsonAtomically(path.join(this.out, SEARCH_FILE), this.#record);
-  }
-
-  /** DIR/search.html: fitness per generation, accuracy against cost with the front and the winner. */
-  async #writePage(): Promise<void> {
-    const { renderSearchReport } = await import('../report/search-report.js');
-    await writeAtomically(path.join(this.out, 'search.html'), renderSearchReport(this.#record));
   }
 
   // ---- supernet -----------------------------------------------------------------------
@@ -619,12 +613,7 @@ export class SearchRun {
       this.#callbacks,
       this.#dataset,
     ).then(async (result) => {
-      this.#record.retrained = {
-        dir: path.join(this.out, 'best'),
-        testAccuracy: result.testAccuracy,
-        spikesPerSample: result.spikesPerSample.withPooling,
-        epochs: result.epochs,
-      };
+      this.#record.retrained = retrainedEntry(path.join(this.out, 'best'), result);
       await this.#save();
       return result;
     });
@@ -672,14 +661,24 @@ export async function retrainFromSearch(
   const out = path.join(dir, 'best');
   const result = await retrainCandidate(settings, record.best.genome, out, callbacks);
   // The search's record and page show the retrained winner, as when the search retrains it.
-  record.retrained = {
-    dir: out,
+  record.retrained = retrainedEntry(out, result);
+  await writeJsonAtomically(file, record);
+  await writeSearchPage(dir, record);
+  return result;
+}
+
+/** What search.json records of a retraining: the paper's spike count (max-pool outputs included). */
+function retrainedEntry(dir: string, result: TrainResult): NonNullable<SearchRecord['retrained']> {
+  return {
+    dir,
     testAccuracy: result.testAccuracy,
     spikesPerSample: result.spikesPerSample.withPooling,
     epochs: result.epochs,
   };
-  await writeJsonAtomically(file, record);
+}
+
+/** DIR/search.html: fitness per generation, accuracy against cost with the front and the winner. */
+async function writeSearchPage(dir: string, record: SearchRecord): Promise<void> {
   const { renderSearchReport } = await import('../report/search-report.js');
   await writeAtomically(path.join(dir, 'search.html'), renderSearchReport(record));
-  return result;
 }

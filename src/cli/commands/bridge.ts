@@ -11,7 +11,7 @@ import type { CommandSpec, OptionSpec } from '../command.js';
 import { positiveInt, requireOption, stringOption, UsageError, type OptionValues } from '../args.js';
 import { modelSamples } from '../samples.js';
 import { Progress } from '../progress.js';
-import { formatSI } from '../../report/format.js';
+import { formatPercentFixed as percent, formatSI } from '../../report/format.js';
 import type { BoardSource } from '../../../firmware-bridge/host/open.js';
 
 /** The options that say where the board is; deploy and calibrate take the same. */
@@ -33,8 +33,6 @@ export function boardSource(values: OptionValues, command: string): BoardSource 
   if (stringOption(values, 'baud') !== undefined) throw new UsageError('--baud applies to --port');
   return values.emulator === true ? { kind: 'emulator' } : { kind: 'qemu' };
 }
-
-const percent = (x: number): string => `${(x * 100).toFixed(2)}%`;
 
 /** Joules with an SI prefix; n/a where undefined (per spike with no spikes). */
 const si = (value: number, unit: string): string => (Number.isFinite(value) ? formatSI(value, unit) : 'n/a');

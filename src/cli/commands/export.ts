@@ -17,6 +17,7 @@ import {
   type InspectSummary,
 } from '../../../export/common.js';
 import type { CommandSpec } from '../command.js';
+import { formatPercentFixed as percent } from '../../report/format.js';
 import { choice, nonNegativeNumber, positiveInt, requireOption, stringOption, type OptionValues } from '../args.js';
 import { enginePredictions, modelSamples } from '../samples.js';
 
@@ -46,8 +47,6 @@ async function exportBundle(bundle: ModelBundle, format: ExportFormat, sequence:
     }
   }
 }
-
-const percent = (x: number) => `${(x * 100).toFixed(2)}%`;
 
 function accuracy(predicted: readonly number[], labels: readonly number[]): number {
   return predicted.filter((p, i) => p === labels[i]).length / Math.max(1, labels.length);

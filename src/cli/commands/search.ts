@@ -15,7 +15,7 @@ import {
 import { readCalibrationProfile } from '../../../targets/calibration.js';
 import type { StepReport } from '../../train/trainer.js';
 import { getTarget } from '../../../targets/index.js';
-import { Progress, progressForced } from '../progress.js';
+import { Progress, progressShown } from '../progress.js';
 import { EVENT_PIPELINE_OPTIONS, type CommandSpec } from '../command.js';
 import {
   eventPipelineOption,
@@ -164,7 +164,7 @@ async function runSearch(values: OptionValues): Promise<number> {
   const calibration = calibrationFile ? await readCalibrationProfile(calibrationFile) : undefined;
   let bar: Progress | null = null;
   const log = (line: string) => {
-    if (!json || progressForced()) process.stderr.write(`${line}\n`);
+    if (progressShown(json)) process.stderr.write(`${line}\n`);
   };
   log(
     `search space: ${settings.space.backbone}, C=${settings.space.width}, T=${settings.space.timesteps}, ` +
@@ -308,7 +308,7 @@ export const retrainCommand: CommandSpec = {
       epochsText === undefined ? undefined : positiveInt('epochs', epochsText, 1),
       {
         onRetrainEpoch: (epoch, accuracy) => {
-          if (values.json !== true || progressForced())
+          if (progressShown(values.json === true))
             process.stderr.write(`epoch ${epoch}: validation accuracy ${(accuracy * 100).toFixed(2)}%\n`);
         },
         onRetrainStep: retrainBar(values.json === true),
