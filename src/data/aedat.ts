@@ -29,7 +29,8 @@
  * packet whose event size is not 8, a coordinate outside the sensor.
  */
 import { FormatError } from '../ir/errors.js';
-import { EventBuilder, withFile, type EventArrays, type FileBytes } from './event-files.js';
+import { withRandomAccessFile, type RandomAccessFile } from './files.js';
+import { EventBuilder, type EventArrays } from './recordings.js';
 
 /** The AEDAT header: its version, the '#' lines (without line ends) and where the data starts. */
 export interface AedatHeader {
@@ -44,11 +45,14 @@ export interface AedatHeader {
 const MAX_HEADER_BYTES = 1 << 20;
 const MAGIC = /^#!AER-DAT(\d+\.\d+)\r?$/;
 
+/** A Buffer over the same bytes, for its little- and big-endian readers. */
+const asBuffer = (bytes: Uint8Array): Buffer => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+
 /** One line at `offset` (up to and including '\n'), or null at the end of the file. */
-function readLine(file: FileBytes, offset: number): { text: string; next: number } | null {
+function readLine(file: RandomAccessFile, offset: number): { text: string; next: number } | null {
   if (offset >= file.size) return null;
   for (let length = 256; ; length *= 2) {
-    const bytes = file.read(offset, length);
+    const bytes = asBuffer(file.readUpTo(offset, length));
     const nl = bytes.indexOf(0x0a);
     if (nl >= 0) return { text: bytes.toString('latin1', 0, nl), next: offset + nl + 1 };
     if (bytes.length < length || length >= MAX_HEADER_BYTES) {
@@ -58,7 +62,7 @@ function readLine(file: FileBytes, offset: number): { text: string; next: number
 }
 
 /** Reads the ASCII header of an AEDAT file; `label` names the file in errors. */
-export function readAedatHeader(file: FileBytes, label = file.path): AedatHeader {
+export function readAedatHeader(file: RandomAccessFile, label = file.path): AedatHeader {
   const first = readLine(file, 0);
   const magic = first ? MAGIC.exec(first.text) : null;
   if (!first || !magic) {
@@ -97,7 +101,7 @@ export function readAedatHeader(file: FileBytes, label = file.path): AedatHeader
     }
   } else {
     // AEDAT 1/2: no end marker; the header is the run of lines starting with '#'
-    while (offset < file.size && file.read(offset, 1)[0] === 0x23) {
+    while (offset < file.size && file.byte(offset) === 0x23) {
       if (offset > MAX_HEADER_BYTES) {
         throw new FormatError({
           file: label,
@@ -150,16 +154,16 @@ function checkBounds(x: number, y: number, options: AedatReadOptions, label: str
 
 /**
  * The valid polarity events of an AEDAT 3.1 file, in file order, timestamps as stored (µs).
- * Streams the file packet by packet (one bounded read buffer).
+ * Streams the file packet by packet (positioned reads: memory is the decoded events, not the file).
  */
 export function readAedat31Polarity(path: string, options: AedatReadOptions = {}): EventArrays {
-  return withFile(path, (file) => {
+  return withRandomAccessFile(path, (file) => {
     const header = readAedatHeader(file, path);
     checkVersion(header, '3.1', path);
     const events = new EventBuilder(Math.floor((file.size - header.dataOffset) / POLARITY_EVENT_BYTES));
     let offset = header.dataOffset;
     while (offset < file.size) {
-      const h = file.read(offset, AEDAT3_PACKET_HEADER_BYTES);
+      const h = asBuffer(file.readUpTo(offset, AEDAT3_PACKET_HEADER_BYTES));
       if (h.length < AEDAT3_PACKET_HEADER_BYTES) {
         throw new FormatError({
           file: path,
@@ -213,7 +217,7 @@ export function readAedat31Polarity(path: string, options: AedatReadOptions = {}
         for (let base = 0; base < number; base += EVENTS_PER_READ) {
           const count = Math.min(EVENTS_PER_READ, number - base);
           const at = start + base * POLARITY_EVENT_BYTES;
-          const bytes = file.read(at, count * POLARITY_EVENT_BYTES);
+          const bytes = asBuffer(file.read(at, count * POLARITY_EVENT_BYTES));
           for (let k = 0; k < count; k++) {
             const data = bytes.readUInt32LE(k * POLARITY_EVENT_BYTES);
             if ((data & 1) === 0) continue; // invalid event
@@ -241,7 +245,7 @@ const AEDAT2_EVENT_BYTES = 8;
 
 /** The events of an AEDAT 2.0 file (big-endian u32 address, u32 timestamp). */
 export function readAedat2(path: string): Aedat2Events {
-  return withFile(path, (file) => {
+  return withRandomAccessFile(path, (file) => {
     const header = readAedatHeader(file, path);
     checkVersion(header, '2.0', path);
     const bytes = file.size - header.dataOffset;
@@ -258,7 +262,7 @@ export function readAedat2(path: string): Aedat2Events {
     const timestamp = new Uint32Array(n);
     for (let base = 0; base < n; base += EVENTS_PER_READ) {
       const count = Math.min(EVENTS_PER_READ, n - base);
-      const chunk = file.read(header.dataOffset + base * AEDAT2_EVENT_BYTES, count * AEDAT2_EVENT_BYTES);
+      const chunk = asBuffer(file.read(header.dataOffset + base * AEDAT2_EVENT_BYTES, count * AEDAT2_EVENT_BYTES));
       for (let k = 0; k < count; k++) {
         address[base + k] = chunk.readUInt32BE(k * AEDAT2_EVENT_BYTES);
         timestamp[base + k] = chunk.readUInt32BE(k * AEDAT2_EVENT_BYTES + 4);

@@ -177,7 +177,7 @@ export function createCifar(
 ): StaticDataset {
   const names = { train: layout.train, test: layout.test };
   const all = [...layout.train, ...layout.test].map((f) => `${layout.folder}/${f.name}`);
-  requireDatasetFiles({ dataset: layout.name, dataDir, expected: all, url: CIFAR_URL, download: layout.download });
+  requireDatasetFiles({ dataset: layout.name, expected: all, url: CIFAR_URL, download: layout.download }, dataDir);
   const recordSize = layout.labelBytes + CIFAR_PIXELS;
   const splitFiles = (name: SplitName) => {
     const paths: string[] = [];

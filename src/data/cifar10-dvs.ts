@@ -24,7 +24,8 @@ import { join } from 'node:path';
 import { decodeDvs128, DVS128_SIZE, readAedat2, type Dvs128Orientation } from './aedat.js';
 import type { AugmentOptions } from './augment.js';
 import { checkIndex, type EventDataset, type SplitName } from './dataset.js';
-import { EventDatasetFilesError, listFiles, requireDirectory, wholeStream, type DatasetSource } from './event-files.js';
+import { DatasetFilesError, listFiles, requireDirectory, type DatasetLayout } from './files.js';
+import { wholeStream } from './recordings.js';
 import type { EventStream } from './events.js';
 
 export const CIFAR10_DVS_CLASSES: readonly string[] = [
@@ -40,10 +41,12 @@ export const CIFAR10_DVS_CLASSES: readonly string[] = [
   'truck',
 ];
 
-export const CIFAR10_DVS_SOURCE: DatasetSource = {
-  name: 'cifar10-dvs',
+export const CIFAR10_DVS_LAYOUT: DatasetLayout = {
+  dataset: 'cifar10-dvs',
   url: 'https://figshare.com/articles/dataset/CIFAR10-DVS_New/4724671',
-  layout: [
+  download: 'the ten class archives (airplane.zip … truck.zip)',
+  place: 'unzip each into the data dir (one folder per class)',
+  expected: [
     'airplane/cifar10_airplane_0.aedat … cifar10_airplane_999.aedat   (from airplane.zip; AEDAT 2.0)',
     'automobile/ bird/ cat/ deer/ dog/ frog/ horse/ ship/ truck/   (likewise, cifar10_<class>_<n>.aedat)',
   ],
@@ -74,7 +77,7 @@ interface FileList {
 /** The CIFAR10-DVS recordings under `dataDir` (see the module comment for the layout and split). */
 export function createCifar10Dvs(dataDir: string, options: Cifar10DvsOptions = {}): EventDataset {
   const classFiles = CIFAR10_DVS_CLASSES.map((name) => {
-    const folder = requireDirectory(CIFAR10_DVS_SOURCE, dataDir, name);
+    const folder = requireDirectory(CIFAR10_DVS_LAYOUT, dataDir, name);
     const pattern = new RegExp(`^cifar10_${name}_(\\d+)\\.aedat$`);
     const files = listFiles(folder, '.aedat')
       .map((file) => ({ file, n: Number(pattern.exec(file)?.[1] ?? NaN) }))
@@ -82,7 +85,7 @@ export function createCifar10Dvs(dataDir: string, options: Cifar10DvsOptions = {
       .sort((a, b) => a.n - b.n)
       .map((f) => join(folder, f.file));
     if (files.length === 0) {
-      throw new EventDatasetFilesError(CIFAR10_DVS_SOURCE, dataDir, `${name}/cifar10_${name}_<n>.aedat files`);
+      throw new DatasetFilesError(CIFAR10_DVS_LAYOUT, dataDir, [`${name}/cifar10_${name}_<n>.aedat`]);
     }
     return files;
   });

@@ -27,22 +27,17 @@ import { FormatError } from '../ir/errors.js';
 import { DVS128_SIZE, readAedat31Polarity } from './aedat.js';
 import type { AugmentOptions } from './augment.js';
 import { checkIndex, type EventDataset, type SplitName } from './dataset.js';
-import {
-  EventDatasetFilesError,
-  RecordingCache,
-  requireFile,
-  sortByTime,
-  windowEvents,
-  type DatasetSource,
-  type EventArrays,
-} from './event-files.js';
+import { DatasetFilesError, requireFile, type DatasetLayout } from './files.js';
+import { RecordingCache, sortByTime, windowEvents, type EventArrays } from './recordings.js';
 
 export const DVS_GESTURE_FOLDER = 'DvsGesture';
 
-export const DVS_GESTURE_SOURCE: DatasetSource = {
-  name: 'dvs-gesture',
+export const DVS_GESTURE_LAYOUT: DatasetLayout = {
+  dataset: 'dvs-gesture',
   url: 'https://research.ibm.com/interactive/dvsgesture/',
-  layout: [
+  download: 'DvsGesture.tar.gz',
+  place: 'unpack it into the data dir (it makes DvsGesture/)',
+  expected: [
     'DvsGesture/trials_to_train.txt   (from DvsGesture.tar.gz; one userXX_lighting.aedat per line)',
     'DvsGesture/trials_to_test.txt',
     'DvsGesture/userXX_lighting.aedat          (AEDAT 3.1 recordings)',
@@ -128,11 +123,11 @@ interface SampleRef {
 function gestureRoot(dataDir: string): string {
   const nested = join(dataDir, DVS_GESTURE_FOLDER);
   if (existsSync(join(nested, 'trials_to_train.txt')) || !existsSync(join(dataDir, 'trials_to_train.txt'))) {
-    requireFile(DVS_GESTURE_SOURCE, dataDir, `${DVS_GESTURE_FOLDER}/trials_to_train.txt`);
-    requireFile(DVS_GESTURE_SOURCE, dataDir, `${DVS_GESTURE_FOLDER}/trials_to_test.txt`);
+    requireFile(DVS_GESTURE_LAYOUT, dataDir, `${DVS_GESTURE_FOLDER}/trials_to_train.txt`);
+    requireFile(DVS_GESTURE_LAYOUT, dataDir, `${DVS_GESTURE_FOLDER}/trials_to_test.txt`);
     return nested;
   }
-  requireFile(DVS_GESTURE_SOURCE, dataDir, 'trials_to_test.txt');
+  requireFile(DVS_GESTURE_LAYOUT, dataDir, 'trials_to_test.txt');
   return dataDir;
 }
 
@@ -165,15 +160,15 @@ export function createDvsGesture(dataDir: string, options: DvsGestureOptions = {
             expected: 'one userXX_lighting.aedat file name a line',
           });
         }
-        requireFile(DVS_GESTURE_SOURCE, dataDir, `${rel}${recording}`);
+        requireFile(DVS_GESTURE_LAYOUT, dataDir, `${rel}${recording}`);
         const csv = `${recording.slice(0, -'.aedat'.length)}_labels.csv`;
-        const path = requireFile(DVS_GESTURE_SOURCE, dataDir, `${rel}${csv}`);
+        const path = requireFile(DVS_GESTURE_LAYOUT, dataDir, `${rel}${csv}`);
         for (const interval of parseGestureLabels(readFileSync(path, 'latin1'), path)) {
           found.push({ recording, interval });
         }
       }
       if (found.length === 0) {
-        throw new EventDatasetFilesError(DVS_GESTURE_SOURCE, dataDir, `any labelled recording in ${rel}${list}`);
+        throw new DatasetFilesError(DVS_GESTURE_LAYOUT, dataDir, [`a labelled recording listed in ${rel}${list}`]);
       }
       splits.set(name, found);
     }

@@ -1,28 +1,32 @@
 /**
- * Shared pieces of the on-disk datasets (CIFAR-10/100, SVHN, …):
+ * Shared pieces of the on-disk datasets (CIFAR-10/100, SVHN, SHD, Tiny-ImageNet, N-MNIST,
+ * DVS128 Gesture, CIFAR10-DVS):
  *
- * - `DatasetFilesError`: a folder or file is missing; the message lists every file the dataset
- *   expects under the data dir and where the dataset is published, so one error tells the user
- *   what to download and where to put it.
+ * - `DatasetFilesError`: a folder or file is missing; the message lists what the dataset expects
+ *   under the data dir (the missing entries marked) and where it is published, so one error
+ *   tells the user what to download and where to put it. `requireDatasetFiles`,
+ *   `requireDirectory` and `requireFile` throw it.
  * - `RandomAccessFile`: positioned reads over one file descriptor (fs.readSync at an offset) with
  *   a tiny LRU cache of aligned blocks, so memory stays bounded whatever the file size and any
- *   sample can be read alone, in any order.
+ *   sample can be read alone, in any order. `read` wants the whole range (a FormatError where
+ *   the file ends first); `readUpTo` gives what is there, for scanning to an unknown end.
  * - `checkFileSize` / `checkRecordFile`: the file is as long as its format implies; a short file
  *   is a FormatError at the byte where it ends, saying what was expected.
  */
-import { closeSync, existsSync, fstatSync, openSync, readSync, statSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, openSync, readdirSync, readSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { FormatError } from '../ir/errors.js';
 
-export interface DatasetFilesErrorDetails {
+/** What a dataset expects under the data dir and where to get it: what its missing-files error says. */
+export interface DatasetLayout {
   /** The dataset's name, e.g. 'cifar10'. */
   dataset: string;
-  /** The --data-dir the user gave. */
-  dataDir: string;
-  /** Every file the dataset reads, relative to dataDir (e.g. 'cifar-10-batches-bin/test_batch.bin'). */
+  /**
+   * The expected entries, relative to the data dir, one a line (e.g.
+   * 'cifar-10-batches-bin/test_batch.bin'). A line may be a pattern ('Train/0/*.bin') and may end
+   * with a note after three spaces.
+   */
   expected: readonly string[];
-  /** The ones that are not there (a subset of `expected`). */
-  missing: readonly string[];
   /** Where the dataset is published, e.g. 'https://www.cs.toronto.edu/~kriz/cifar.html'. */
   url: string;
   /** What to download there (e.g. 'the "CIFAR-10 binary version" archive, unpacked'). */
@@ -31,43 +35,84 @@ export interface DatasetFilesErrorDetails {
   place?: string;
 }
 
-/** A dataset's files are not under the data dir. */
+/** A layout line's path, without its note. */
+const entryPath = (line: string): string => line.split('   ')[0]!.trim();
+
+/** A dataset's files or folders are not under the data dir. */
 export class DatasetFilesError extends Error {
   override readonly name = 'DatasetFilesError';
   readonly dataset: string;
   readonly dataDir: string;
   readonly expected: readonly string[];
+  /** What is not there, relative to the data dir; a folder ends with '/'. */
   readonly missing: readonly string[];
   readonly url: string;
 
-  constructor(details: DatasetFilesErrorDetails) {
-    const lines = details.expected.map(
-      (f) => `  ${join(details.dataDir, f)}${details.missing.includes(f) ? '   (missing)' : ''}`,
-    );
-    const what = details.download ? `${details.download} from ${details.url}` : details.url;
+  constructor(layout: DatasetLayout, dataDir: string, missing: readonly string[]) {
+    const lines = layout.expected.map((line) => {
+      const path = entryPath(line);
+      const note = line.slice(line.indexOf(path) + path.length);
+      return `  ${join(dataDir, path)}${missing.includes(path) ? '   (missing)' : ''}${note}`;
+    });
+    const headline =
+      missing.length === 1
+        ? `${missing[0]} is missing`
+        : missing.every((m) => layout.expected.some((line) => entryPath(line) === m))
+          ? `${missing.length} of ${layout.expected.length} files are missing`
+          : `${missing.join(', ')} are missing`;
+    const what = layout.download ? `${layout.download} from ${layout.url}` : layout.url;
     super(
-      `${details.dataset}: ${details.missing.length} of ${details.expected.length} files missing under ` +
-        `'${details.dataDir}'. Expected:\n${lines.join('\n')}\nDownload ${what} and ${details.place ?? 'unpack it into the data dir'}.`,
+      `${layout.dataset}: ${headline} under '${dataDir}'. Expected:\n${lines.join('\n')}\n` +
+        `Download ${what} and ${layout.place ?? 'unpack it into the data dir'}.`,
     );
-    this.dataset = details.dataset;
-    this.dataDir = details.dataDir;
-    this.expected = details.expected;
-    this.missing = details.missing;
-    this.url = details.url;
+    this.dataset = layout.dataset;
+    this.dataDir = dataDir;
+    this.expected = layout.expected;
+    this.missing = missing;
+    this.url = layout.url;
   }
 }
 
+export function isFile(path: string): boolean {
+  return existsSync(path) && statSync(path).isFile();
+}
+
+export function isDirectory(path: string): boolean {
+  return existsSync(path) && statSync(path).isDirectory();
+}
+
 /**
- * Checks that every file in `details.expected` is a file under `details.dataDir`; throws one
+ * Checks that every entry of `layout.expected` is a file under `dataDir`; throws one
  * DatasetFilesError naming all of them (the missing ones marked) otherwise. Returns the full paths.
  */
-export function requireDatasetFiles(details: Omit<DatasetFilesErrorDetails, 'missing'>): string[] {
-  const missing = details.expected.filter((f) => {
-    const path = join(details.dataDir, f);
-    return !existsSync(path) || !statSync(path).isFile();
-  });
-  if (missing.length > 0) throw new DatasetFilesError({ ...details, missing });
-  return details.expected.map((f) => join(details.dataDir, f));
+export function requireDatasetFiles(layout: DatasetLayout, dataDir: string): string[] {
+  const missing = layout.expected.filter((f) => !isFile(join(dataDir, f)));
+  if (missing.length > 0) throw new DatasetFilesError(layout, dataDir, missing);
+  return layout.expected.map((f) => join(dataDir, f));
+}
+
+/** dataDir/relative if it is a folder, else a DatasetFilesError naming `relative/`. */
+export function requireDirectory(layout: DatasetLayout, dataDir: string, relative: string): string {
+  const path = join(dataDir, relative);
+  if (!isDirectory(path)) throw new DatasetFilesError(layout, dataDir, [`${relative}/`]);
+  return path;
+}
+
+/** dataDir/relative if it is a file, else a DatasetFilesError naming it. */
+export function requireFile(layout: DatasetLayout, dataDir: string, relative: string): string {
+  const path = join(dataDir, relative);
+  if (!isFile(path)) throw new DatasetFilesError(layout, dataDir, [relative]);
+  return path;
+}
+
+/** Sorts names as people number files: 2 before 10. */
+export const naturalOrder = new Intl.Collator('en', { numeric: true });
+
+/** The names of the files in `folder` ending with `suffix`, in natural order. */
+export function listFiles(folder: string, suffix: string): string[] {
+  return readdirSync(folder)
+    .filter((name) => name.endsWith(suffix) && isFile(join(folder, name)))
+    .sort(naturalOrder.compare);
 }
 
 export interface RandomAccessOptions {
@@ -154,6 +199,12 @@ export class RandomAccessFile {
     return result;
   }
 
+  /** The bytes in [offset, offset + length) that the file has: fewer, or none, where it ends first. */
+  readUpTo(offset: number, length: number): Uint8Array {
+    if (offset >= this.size) return new Uint8Array(0);
+    return this.read(offset, Math.min(length, this.size - offset));
+  }
+
   /** One byte (through the cache). */
   byte(offset: number, what = 'a byte'): number {
     return this.read(offset, 1, undefined, what)[0]!;
@@ -204,6 +255,20 @@ export class RandomAccessFile {
       }
       done += n;
     }
+  }
+}
+
+/** Runs `body` on `path` opened for reading and closes it, also when `body` throws. */
+export function withRandomAccessFile<R>(
+  path: string,
+  body: (file: RandomAccessFile) => R,
+  options: RandomAccessOptions = {},
+): R {
+  const file = new RandomAccessFile(path, options);
+  try {
+    return body(file);
+  } finally {
+    file.close();
   }
 }
 

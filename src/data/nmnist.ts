@@ -24,14 +24,8 @@ import { join } from 'node:path';
 import { FormatError } from '../ir/errors.js';
 import type { AugmentOptions } from './augment.js';
 import { checkIndex, type EventDataset, type SplitName } from './dataset.js';
-import {
-  EventDatasetFilesError,
-  listFiles,
-  requireDirectory,
-  wholeStream,
-  type DatasetSource,
-  type EventArrays,
-} from './event-files.js';
+import { DatasetFilesError, listFiles, requireDirectory, type DatasetLayout } from './files.js';
+import { wholeStream, type EventArrays } from './recordings.js';
 import { centerCrop, type EventStream } from './events.js';
 
 /** The ATIS window N-MNIST was recorded on, px. */
@@ -39,13 +33,15 @@ export const NMNIST_SIZE = 34;
 /** Bytes per event. */
 export const NMNIST_EVENT_BYTES = 5;
 
-export const NMNIST_SOURCE: DatasetSource = {
-  name: 'nmnist',
+export const NMNIST_LAYOUT: DatasetLayout = {
+  dataset: 'nmnist',
   url: 'https://www.garrickorchard.com/datasets/n-mnist',
-  layout: [
+  expected: [
     'Train/0/*.bin … Train/9/*.bin   (from Train.zip; the folder name is the label)',
     'Test/0/*.bin … Test/9/*.bin     (from Test.zip)',
   ],
+  download: 'Train.zip and Test.zip',
+  place: 'unzip both into the data dir (they make Train/ and Test/)',
 };
 
 const SPLIT_FOLDERS: Record<SplitName, string> = { train: 'Train', test: 'Test' };
@@ -123,8 +119,8 @@ interface FileList {
 export function createNmnist(dataDir: string, options: NmnistOptions = {}): EventDataset {
   // check the whole layout now, so a wrong --data-dir fails before any training starts
   for (const folder of Object.values(SPLIT_FOLDERS)) {
-    requireDirectory(NMNIST_SOURCE, dataDir, folder);
-    for (let d = 0; d < 10; d++) requireDirectory(NMNIST_SOURCE, dataDir, `${folder}/${d}`);
+    requireDirectory(NMNIST_LAYOUT, dataDir, folder);
+    for (let d = 0; d < 10; d++) requireDirectory(NMNIST_LAYOUT, dataDir, `${folder}/${d}`);
   }
   const lists = new Map<SplitName, FileList>();
   const list = (name: SplitName): FileList => {
@@ -141,7 +137,7 @@ export function createNmnist(dataDir: string, options: NmnistOptions = {}): Even
           labels.push(d);
         }
       }
-      if (paths.length === 0) throw new EventDatasetFilesError(NMNIST_SOURCE, dataDir, `the .bin files of ${folder}/`);
+      if (paths.length === 0) throw new DatasetFilesError(NMNIST_LAYOUT, dataDir, [`${folder}/<digit>/*.bin`]);
       found = { paths, labels: Uint8Array.from(labels) };
       lists.set(name, found);
     }

@@ -45,15 +45,14 @@
  * units differ in length, a unit outside 0..699, a time that is negative or not finite, a label
  * outside 0..19 → FormatError naming the file and the HDF5 path (e.g. `spikes/units[17]`).
  */
-import { closeSync, openSync, readSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Dataset as H5Dataset, File as H5File } from 'h5wasm/node';
 import { FormatError } from '../ir/errors.js';
 import type { AugmentOptions } from './augment.js';
 import { checkIndex, type EventDataset, type Split, type SplitName } from './dataset.js';
-import { sortByTime, type EventArrays } from './event-files.js';
+import { sortByTime, type EventArrays } from './recordings.js';
 import type { EventStream } from './events.js';
-import { requireDatasetFiles } from './files.js';
+import { requireDatasetFiles, withRandomAccessFile } from './files.js';
 
 type H5wasm = typeof import('h5wasm/node').default;
 let h5wasmLoaded: H5wasm | undefined;
@@ -111,17 +110,14 @@ interface TypeMetadata {
  * clear error instead of the HDF5 library's diagnostics).
  */
 export function checkHdf5Signature(path: string): void {
-  const fd = openSync(path, 'r');
-  try {
-    const bytes = Buffer.alloc(8);
-    for (let at = 0; ; at = at === 0 ? 512 : at * 2) {
-      const n = readSync(fd, bytes, 0, 8, at);
-      if (n < 8) break;
-      if (HDF5_SIGNATURE.every((b, k) => bytes[k] === b)) return;
+  const found = withRandomAccessFile(path, (file) => {
+    for (let at = 0; at + HDF5_SIGNATURE.length <= file.size; at = at === 0 ? 512 : at * 2) {
+      const bytes = file.read(at, HDF5_SIGNATURE.length);
+      if (HDF5_SIGNATURE.every((b, k) => bytes[k] === b)) return true;
     }
-  } finally {
-    closeSync(fd);
-  }
+    return false;
+  });
+  if (found) return;
   throw new FormatError({
     file: path,
     offset: 0,
@@ -277,14 +273,16 @@ export class ShdFile {
 export function createShd(dataDir: string, options: ShdOptions = {}): EventDataset {
   const channels = options.channels ?? 1;
   if (channels !== 1 && channels !== 2) throw new RangeError(`shd: channels must be 1 or 2, got ${String(channels)}`);
-  requireDatasetFiles({
-    dataset: 'shd',
+  requireDatasetFiles(
+    {
+      dataset: 'shd',
+      expected: [SHD_FILES.train, SHD_FILES.test],
+      url: SHD_URL,
+      download: 'shd_train.h5.gz and shd_test.h5.gz',
+      place: 'gunzip them into the data dir (gunzip shd_train.h5.gz shd_test.h5.gz)',
+    },
     dataDir,
-    expected: [SHD_FILES.train, SHD_FILES.test],
-    url: SHD_URL,
-    download: 'shd_train.h5.gz and shd_test.h5.gz',
-    place: 'gunzip them into the data dir (gunzip shd_train.h5.gz shd_test.h5.gz)',
-  });
+  );
   const files: Record<SplitName, ShdFile> = {
     train: new ShdFile(join(dataDir, SHD_FILES.train)),
     test: new ShdFile(join(dataDir, SHD_FILES.test)),

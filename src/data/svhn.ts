@@ -105,14 +105,16 @@ function openSvhnFile(path: string, options: SvhnOptions, dataDir: string): Svhn
 
 /** SVHN cropped digits from `<dataDir>/train_32x32.mat` and `<dataDir>/test_32x32.mat`. */
 export function createSvhn(dataDir: string, options: SvhnOptions = {}): StaticDataset {
-  requireDatasetFiles({
-    dataset: 'svhn',
+  requireDatasetFiles(
+    {
+      dataset: 'svhn',
+      expected: [SVHN_FILES.train, SVHN_FILES.test],
+      url: SVHN_URL,
+      download: 'the "Format 2: Cropped Digits" files train_32x32.mat and test_32x32.mat',
+      place: 'put them in the data dir as they are',
+    },
     dataDir,
-    expected: [SVHN_FILES.train, SVHN_FILES.test],
-    url: SVHN_URL,
-    download: 'the "Format 2: Cropped Digits" files train_32x32.mat and test_32x32.mat',
-    place: 'put them in the data dir as they are',
-  });
+  );
   const splits: Partial<Record<SplitName, Split<Float32Array>>> = {};
   const plane = SVHN_SIZE * SVHN_SIZE;
   const dataset: StaticDataset = {

@@ -28,7 +28,7 @@
  * Augmentation: random crop 64 with zero padding 8 and a horizontal flip (CIFAR's crop scaled
  * with the image: 4 px of 32 → 8 px of 64).
  */
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import jpeg from 'jpeg-js';
 import { FormatError } from '../ir/errors.js';
@@ -42,7 +42,7 @@ import {
   type SplitName,
   type StaticDataset,
 } from './dataset.js';
-import { DatasetFilesError } from './files.js';
+import { DatasetFilesError, isDirectory, isFile, naturalOrder, type DatasetLayout } from './files.js';
 
 export const TINY_IMAGENET_URL = 'http://cs231n.stanford.edu/tiny-imagenet-200.zip';
 export const TINY_IMAGENET_FOLDER = 'tiny-imagenet-200';
@@ -68,15 +68,6 @@ export interface TinyImagenetOptions {
 }
 
 const isJpeg = (name: string) => /\.jpe?g$/i.test(name);
-const naturalOrder = new Intl.Collator('en', { numeric: true });
-
-function isFile(path: string): boolean {
-  return existsSync(path) && statSync(path).isFile();
-}
-
-function isDirectory(path: string): boolean {
-  return existsSync(path) && statSync(path).isDirectory();
-}
 
 /**
  * Decodes one Tiny-ImageNet JPEG into `out` as [3, 64, 64] values in [0, 1]. `file` names it in
@@ -150,16 +141,15 @@ function findRoot(dataDir: string): { root: string; prefix: string } {
   return { root: nested, prefix: `${TINY_IMAGENET_FOLDER}/` };
 }
 
-function filesError(dataDir: string, expected: string[], missing: string[]): DatasetFilesError {
-  return new DatasetFilesError({
+function filesError(expected: readonly string[], dataDir: string, missing: string[]): DatasetFilesError {
+  const layout: DatasetLayout = {
     dataset: 'tiny-imagenet',
-    dataDir,
     expected,
-    missing,
     url: TINY_IMAGENET_URL,
     download: 'tiny-imagenet-200.zip',
     place: 'unzip it into the data dir (it makes the tiny-imagenet-200/ folder)',
-  });
+  };
+  return new DatasetFilesError(layout, dataDir, missing);
 }
 
 /**
@@ -205,13 +195,13 @@ export function createTinyImagenet(dataDir: string, options: TinyImagenetOptions
     isDirectory(join(root, 'val', 'images')) ? undefined : layout[2]!,
     isFile(annotationsPath) ? undefined : layout[3]!,
   ].filter((m): m is string => m !== undefined);
-  if (missing.length > 0) throw filesError(dataDir, layout, missing);
+  if (missing.length > 0) throw filesError(layout, dataDir, missing);
   const wnids = readWnids(wnidsPath);
   const classes = wnids.length;
   const labelOf = new Map(wnids.map((w, c) => [w, c]));
   for (const wnid of wnids) {
     if (!isDirectory(join(root, 'train', wnid, 'images'))) {
-      throw filesError(dataDir, [...layout, `${prefix}train/${wnid}/images/`], [`${prefix}train/${wnid}/images/`]);
+      throw filesError(layout, dataDir, [`${prefix}train/${wnid}/images/`]);
     }
   }
 
@@ -225,11 +215,7 @@ export function createTinyImagenet(dataDir: string, options: TinyImagenetOptions
         .map((e) => e.name)
         .sort(naturalOrder.compare);
       if (names.length === 0) {
-        throw filesError(
-          dataDir,
-          [...layout, `${prefix}train/${wnid}/images/*.JPEG`],
-          [`${prefix}train/${wnid}/images/*.JPEG`],
-        );
+        throw filesError(layout, dataDir, [`${prefix}train/${wnid}/images/*.JPEG`]);
       }
       for (const name of names) {
         paths.push(join(dir, name));

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import test from 'ava';
 import { applyAugmentation, drawAugmentation } from '../../src/data/augment.js';
 import { createCifar10, createCifar100, CIFAR10_MEAN, CIFAR10_STD, cifarChannelStats } from '../../src/data/cifar.js';
-import { DatasetFilesError, RandomAccessFile } from '../../src/data/files.js';
+import { DatasetFilesError, RandomAccessFile, withRandomAccessFile } from '../../src/data/files.js';
 import { createRng } from '../../src/data/random.js';
 import { FormatError } from '../../src/ir/errors.js';
 
@@ -171,6 +171,7 @@ test('a missing folder lists every expected file and where CIFAR is published', 
   }
   t.true(error.message.includes('https://www.cs.toronto.edu/~kriz/cifar.html'), error.message);
   t.is(error.missing.length, 6);
+  t.true(error.message.includes(`cifar10: 6 of 6 files are missing under '${root}'`), error.message);
   const e100 = t.throws(() => createCifar100(root), { instanceOf: DatasetFilesError }) as DatasetFilesError;
   t.true(e100.message.includes(join('cifar-100-binary', 'train.bin')), e100.message);
   t.true(e100.message.includes('cifar-100-binary.tar.gz'), e100.message);
@@ -181,7 +182,7 @@ test('a missing folder lists every expected file and where CIFAR is published', 
   const one = t.throws(() => createCifar10(partial), { instanceOf: DatasetFilesError }) as DatasetFilesError;
   t.deepEqual(one.missing, ['cifar-10-batches-bin/data_batch_4.bin']);
   t.true(one.message.includes('data_batch_4.bin   (missing)'), one.message);
-  t.true(one.message.includes('1 of 6 files missing'), one.message);
+  t.true(one.message.includes('cifar-10-batches-bin/data_batch_4.bin is missing'), one.message);
 });
 
 test('RandomAccessFile: positioned reads, cached or direct, and a FormatError past the end', (t) => {
@@ -200,4 +201,13 @@ test('RandomAccessFile: positioned reads, cached or direct, and a FormatError pa
   file.close();
   t.is(file.byte(5), 5, 'reopens after close');
   file.close();
+  // readUpTo: what the file has, for scanning to an unknown end
+  t.deepEqual(Array.from(file.readUpTo(996, 10)), [228, 229, 230, 231]);
+  t.is(file.readUpTo(1000, 10).length, 0);
+  t.is(file.readUpTo(2000, 10).length, 0);
+  t.is(
+    withRandomAccessFile(path, (f) => f.readUpTo(0, 4).join(',')),
+    '0,1,2,3',
+  );
+  t.throws(() => withRandomAccessFile(path, (f) => f.read(999, 2)), { instanceOf: FormatError });
 });

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CIFAR10_DVS_CLASSES, createCifar10Dvs, readCifar10DvsFile } from '../../src/data/cifar10-dvs.js';
 import { BatchLoader } from '../../src/data/dataset.js';
-import { EventDatasetFilesError } from '../../src/data/event-files.js';
+import { DatasetFilesError } from '../../src/data/files.js';
 import { FormatError } from '../../src/ir/errors.js';
 
 const HEADER = '#!AER-DAT2.0\r\n# This is a raw AE data file - do not edit\r\n';
@@ -131,13 +131,13 @@ test('a missing class folder lists the layout and the source; a cut file is a Fo
   const dir = makeTree();
   try {
     rmSync(join(dir, 'frog'), { recursive: true });
-    const e = t.throws(() => createCifar10Dvs(dir), { instanceOf: EventDatasetFilesError });
-    t.true(e.message.includes('folder frog/ is missing'), e.message);
+    const e = t.throws(() => createCifar10Dvs(dir), { instanceOf: DatasetFilesError });
+    t.true(e.message.includes('frog/ is missing'), e.message);
     t.true(e.message.includes('airplane/cifar10_airplane_0.aedat'), e.message);
     t.true(e.message.includes('https://figshare.com/articles/dataset/CIFAR10-DVS_New/4724671'), e.message);
 
     mkdirSync(join(dir, 'frog'));
-    const empty = t.throws(() => createCifar10Dvs(dir), { instanceOf: EventDatasetFilesError });
+    const empty = t.throws(() => createCifar10Dvs(dir), { instanceOf: DatasetFilesError });
     t.true(empty.message.includes('frog/cifar10_frog_<n>.aedat'), empty.message);
 
     const path = join(dir, 'frog', 'cifar10_frog_0.aedat');

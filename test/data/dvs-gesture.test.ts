@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BatchLoader } from '../../src/data/dataset.js';
 import { createDvsGesture, parseGestureLabels } from '../../src/data/dvs-gesture.js';
-import { EventDatasetFilesError } from '../../src/data/event-files.js';
+import { DatasetFilesError } from '../../src/data/files.js';
 import { FormatError } from '../../src/ir/errors.js';
 
 type Ev = [x: number, y: number, t: number, p: number];
@@ -131,8 +131,8 @@ test('labels csv: header, classes 1..11 and intervals are checked', (t) => {
 test('missing folder, listed recording or labels file: the error lists the layout and the source', (t) => {
   const empty = mkdtempSync(join(tmpdir(), 'autosnn-gesture-'));
   try {
-    const e = t.throws(() => createDvsGesture(empty), { instanceOf: EventDatasetFilesError });
-    t.true(e.message.includes('file DvsGesture/trials_to_train.txt is missing'), e.message);
+    const e = t.throws(() => createDvsGesture(empty), { instanceOf: DatasetFilesError });
+    t.true(e.message.includes('DvsGesture/trials_to_train.txt is missing'), e.message);
     t.true(e.message.includes('DvsGesture/userXX_lighting_labels.csv'), e.message);
     t.true(e.message.includes('https://research.ibm.com/interactive/dvsgesture/'), e.message);
   } finally {
@@ -143,10 +143,10 @@ test('missing folder, listed recording or labels file: the error lists the layou
     rmSync(join(dir, 'DvsGesture', 'user02_led_labels.csv'));
     rmSync(join(dir, 'DvsGesture', 'user24_lab.aedat'));
     const ds = createDvsGesture(dir);
-    const a = t.throws(() => ds.split('train'), { instanceOf: EventDatasetFilesError });
-    t.true(a.message.includes('file DvsGesture/user02_led_labels.csv is missing'), a.message);
-    const b = t.throws(() => ds.split('test'), { instanceOf: EventDatasetFilesError });
-    t.true(b.message.includes('file DvsGesture/user24_lab.aedat is missing'), b.message);
+    const a = t.throws(() => ds.split('train'), { instanceOf: DatasetFilesError });
+    t.true(a.message.includes('DvsGesture/user02_led_labels.csv is missing'), a.message);
+    const b = t.throws(() => ds.split('test'), { instanceOf: DatasetFilesError });
+    t.true(b.message.includes('DvsGesture/user24_lab.aedat is missing'), b.message);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

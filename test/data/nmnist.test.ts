@@ -8,7 +8,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BatchLoader } from '../../src/data/dataset.js';
-import { EventDatasetFilesError } from '../../src/data/event-files.js';
+import { DatasetFilesError } from '../../src/data/files.js';
 import { createNmnist, readNmnistFile } from '../../src/data/nmnist.js';
 import { FormatError } from '../../src/ir/errors.js';
 
@@ -153,15 +153,15 @@ test('decreasing timestamps and coordinates off the 34×34 window are FormatErro
 test('a missing folder lists the expected layout and where N-MNIST is published', (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'autosnn-nmnist-'));
   try {
-    const e = t.throws(() => createNmnist(dir), { instanceOf: EventDatasetFilesError });
+    const e = t.throws(() => createNmnist(dir), { instanceOf: DatasetFilesError });
     t.true(e.message.includes('Train/'), e.message);
     t.true(e.message.includes('Train/0/*.bin'), e.message);
     t.true(e.message.includes('Test/0/*.bin'), e.message);
     t.true(e.message.includes('https://www.garrickorchard.com/datasets/n-mnist'), e.message);
     mkdirSync(join(dir, 'Train', '0'), { recursive: true });
     mkdirSync(join(dir, 'Test'), { recursive: true });
-    const f = t.throws(() => createNmnist(dir), { instanceOf: EventDatasetFilesError });
-    t.true(f.message.includes('folder Train/1/ is missing'), f.message);
+    const f = t.throws(() => createNmnist(dir), { instanceOf: DatasetFilesError });
+    t.true(f.message.includes("Train/1/ is missing under '"), f.message);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
