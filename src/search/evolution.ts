@@ -112,42 +112,76 @@ export function best<T extends Scored>(list: readonly T[]): T {
   return list.reduce((a, b) => (b.fitness > a.fitness ? b : a));
 }
 
-export async function evolve<T extends Scored>(
+export interface SearchResult<T extends Scored> {
+  all: T[];
+  generations: GenerationReport[];
+  stoppedBecause: string | null;
+}
+
+/** Adds up to `count` unseen genomes from `make` to `into` (see addUnseen). */
+type Fill = (into: Genome[], count: number, make: () => Genome) => void;
+
+/**
+ * The loop both strategies share: evaluate the generation (stopping between evaluations when
+ * `stop` says so), settle, report, then ask `breed` for the next generation's genomes, from this
+ * generation's candidates and everything so far. An empty next generation (the space exhausted)
+ * ends the search early.
+ */
+async function generational<T extends Scored>(
   space: SearchSpace,
   settings: EvolutionSettings,
   rng: Rng,
   evaluate: Evaluate<T>,
-  options: GenerationHooks<T> = {},
-): Promise<{ all: T[]; generations: GenerationReport[]; stoppedBecause: string | null }> {
+  options: GenerationHooks<T>,
+  breed: (generation: readonly T[], all: readonly T[], fill: Fill) => Genome[],
+): Promise<SearchResult<T>> {
   const seen = new Set<string>();
+  const fill: Fill = (into, count, make) => addUnseen(into, seen, count, make, space, rng);
   const all: T[] = [];
   const generations: GenerationReport[] = [];
-  let population: Genome[] = [];
-  addUnseen(population, seen, settings.population, () => randomGenome(space, rng), space, rng);
+  let genomes: Genome[] = [];
+  fill(genomes, settings.population, () => randomGenome(space, rng));
   for (let generation = 0; generation < settings.generations; generation++) {
-    for (const genome of population) {
+    const scored: T[] = [];
+    for (const genome of genomes) {
       const reason = options.stop?.();
       if (reason) {
         if (all.length > 0) options.settle?.(generation, all); // a partial generation still settles
         return { all, generations, stoppedBecause: `${reason} (in generation ${generation})` };
       }
-      all.push(await evaluate(genome, generation));
+      const candidate = await evaluate(genome, generation);
+      scored.push(candidate);
+      all.push(candidate);
     }
     options.settle?.(generation, all);
     const report = { generation, evaluated: all.length, best: best(all) };
     generations.push(report);
     options.onGeneration?.(report, all);
     if (generation === settings.generations - 1) break;
-    const parents = [...all].sort((a, b) => b.fitness - a.fitness).slice(0, settings.topK);
-    const next: Genome[] = [];
-    const pick = () => parents[rng.int(parents.length)]!.genome;
-    addUnseen(next, seen, settings.mutants, () => mutate(pick(), space, settings.mutationProbability, rng), space, rng);
-    addUnseen(next, seen, settings.crossovers, () => crossover(pick(), pick(), rng), space, rng);
-    addUnseen(next, seen, settings.population - next.length, () => randomGenome(space, rng), space, rng);
-    if (next.length === 0) break; // the space is exhausted
-    population = next;
+    const next = breed(scored, all, fill);
+    if (next.length === 0) break;
+    genomes = next;
   }
   return { all, generations, stoppedBecause: null };
+}
+
+/** The spec's evolution: the top K of everything so far breed M mutants and X crossovers; random genomes refill P. */
+export function evolve<T extends Scored>(
+  space: SearchSpace,
+  settings: EvolutionSettings,
+  rng: Rng,
+  evaluate: Evaluate<T>,
+  options: GenerationHooks<T> = {},
+): Promise<SearchResult<T>> {
+  return generational(space, settings, rng, evaluate, options, (_generation, all, fill) => {
+    const parents = [...all].sort((a, b) => b.fitness - a.fitness).slice(0, settings.topK);
+    const pick = () => parents[rng.int(parents.length)]!.genome;
+    const next: Genome[] = [];
+    fill(next, settings.mutants, () => mutate(pick(), space, settings.mutationProbability, rng));
+    fill(next, settings.crossovers, () => crossover(pick(), pick(), rng));
+    fill(next, settings.population - next.length, () => randomGenome(space, rng));
+    return next;
+  });
 }
 
 /** The control: `evaluations` random distinct architectures scored the same way. */
@@ -256,38 +290,20 @@ export function paretoFront<T extends Scored>(items: readonly T[]): T[] {
     .sort((a, b) => a.cost - b.cost);
 }
 
-export async function nsga2<T extends Scored>(
+/**
+ * NSGA-II: the survivors are the best P of the last survivors and this generation by (front,
+ * crowding); binary tournaments among them pick the parents of half mutants, half crossovers.
+ */
+export function nsga2<T extends Scored>(
   space: SearchSpace,
   settings: EvolutionSettings,
   rng: Rng,
   evaluate: Evaluate<T>,
   options: GenerationHooks<T> = {},
-): Promise<{ all: T[]; generations: GenerationReport[]; stoppedBecause: string | null }> {
-  const seen = new Set<string>();
-  const all: T[] = [];
-  const generations: GenerationReport[] = [];
-  let genomes: Genome[] = [];
-  addUnseen(genomes, seen, settings.population, () => randomGenome(space, rng), space, rng);
+): Promise<SearchResult<T>> {
   let parents: T[] = [];
-  for (let generation = 0; generation < settings.generations; generation++) {
-    const offspring: T[] = [];
-    for (const genome of genomes) {
-      const reason = options.stop?.();
-      if (reason) {
-        if (all.length > 0) options.settle?.(generation, all); // a partial generation still settles
-        return { all, generations, stoppedBecause: `${reason} (in generation ${generation})` };
-      }
-      const scored = await evaluate(genome, generation);
-      offspring.push(scored);
-      all.push(scored);
-    }
-    options.settle?.(generation, all);
+  return generational(space, settings, rng, evaluate, options, (offspring, _all, fill) => {
     parents = selectSurvivors([...parents, ...offspring], settings.population);
-    const report = { generation, evaluated: all.length, best: best(all) };
-    generations.push(report);
-    options.onGeneration?.(report, all);
-    if (generation === settings.generations - 1) break;
-    // Binary tournaments on (front rank, crowding) pick the parents of the next offspring.
     const fronts = nonDominatedSort(parents);
     const rank = new Map<number, number>();
     const crowd = new Map<number, number>();
@@ -304,18 +320,10 @@ export async function nsga2<T extends Scored>(
       return parents[better ? a : b]!.genome;
     };
     const next: Genome[] = [];
-    const half = Math.ceil(settings.population / 2);
-    addUnseen(next, seen, half, () => mutate(tournament(), space, settings.mutationProbability, rng), space, rng);
-    addUnseen(
-      next,
-      seen,
-      settings.population - next.length,
-      () => crossover(tournament(), tournament(), rng),
-      space,
-      rng,
+    fill(next, Math.ceil(settings.population / 2), () =>
+      mutate(tournament(), space, settings.mutationProbability, rng),
     );
-    if (next.length === 0) break;
-    genomes = next;
-  }
-  return { all, generations, stoppedBecause: null };
+    fill(next, settings.population - next.length, () => crossover(tournament(), tournament(), rng));
+    return next;
+  });
 }
