@@ -10,6 +10,8 @@ import {
   formatValue,
   isSIUnit,
   linearScale,
+  niceStep,
+  steppedScale,
   logScale,
   px,
   rampColor,
@@ -552,23 +554,7 @@ function fittedScale(min: number, max: number, range: [number, number], minStep 
     lo = min >= 0 ? Math.max(0, lo - pad) : lo - pad;
     hi += pad;
   }
-  const raw = (hi - lo) / count;
-  const base = Number(`1e${Math.floor(Math.log10(raw))}`);
-  const fraction = raw / base;
-  const step = Math.max(minStep, (fraction <= 1 ? 1 : fraction <= 2 ? 2 : fraction <= 5 ? 5 : 10) * base);
-  lo = Math.floor(lo / step + 1e-9) * step;
-  hi = Math.ceil(hi / step - 1e-9) * step;
-  if (hi <= lo) hi = lo + step;
-  const [r0, r1] = range;
-  const scale = ((value: number) => {
-    const t = (value - lo) / (hi - lo);
-    return r0 + Math.min(1, Math.max(0, t)) * (r1 - r0);
-  }) as Scale;
-  scale.domain = [lo, hi];
-  scale.ticks = [];
-  const n = Math.round((hi - lo) / step);
-  for (let i = 0; i <= n; i++) scale.ticks.push(Number((lo + i * step).toPrecision(12)));
-  return scale;
+  return steppedScale(lo, hi, Math.max(minStep, niceStep(hi - lo, count)), range);
 }
 
 /**

@@ -119,7 +119,7 @@ export function logScale(min: number, max: number, range: [number, number]): Sca
 }
 
 /** 1, 2 or 5 times a power of ten: the step a reader can add up in their head. */
-function niceStep(span: number, count: number): number {
+export function niceStep(span: number, count: number): number {
   const raw = span / Math.max(1, count);
   const power = Math.floor(Math.log10(raw));
   const base = decade(power);
@@ -128,15 +128,12 @@ function niceStep(span: number, count: number): number {
   return nice * base;
 }
 
-/** Linear scale whose domain is widened to round ticks; it always includes zero. */
-export function linearScale(min: number, max: number, range: [number, number], count = 5): Scale {
-  let lo = Math.min(0, min);
-  let hi = Math.max(0, max);
-  if (hi === lo) hi = lo + 1;
-  const step = niceStep(hi - lo, count);
+/** A linear scale over [lo, hi] widened to multiples of `step`, with a tick at each. */
+export function steppedScale(lo: number, hi: number, step: number, range: [number, number]): Scale {
   // The epsilons keep a bound that is already a multiple of the step from growing by one step.
   lo = Math.floor(lo / step + 1e-9) * step;
   hi = Math.ceil(hi / step - 1e-9) * step;
+  if (hi <= lo) hi = lo + step;
   const [r0, r1] = range;
   const scale = ((value: number) => {
     const t = (value - lo) / (hi - lo);
@@ -148,6 +145,14 @@ export function linearScale(min: number, max: number, range: [number, number], c
   // Rounded to the step's precision so 0.30000000000000004 is labelled 0.3.
   for (let i = 0; i <= n; i++) scale.ticks.push(Number((lo + i * step).toPrecision(12)));
   return scale;
+}
+
+/** Linear scale whose domain is widened to round ticks; it always includes zero. */
+export function linearScale(min: number, max: number, range: [number, number], count = 5): Scale {
+  const lo = Math.min(0, min);
+  let hi = Math.max(0, max);
+  if (hi === lo) hi = lo + 1;
+  return steppedScale(lo, hi, niceStep(hi - lo, count), range);
 }
 
 /** Okabe and Ito's colour-blind-safe set (black left out: it is the text colour). */
