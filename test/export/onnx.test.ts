@@ -28,6 +28,7 @@ import {
 } from '../../export/onnx/index.js';
 import { onnx } from '../../export/onnx/proto.js';
 import { randomSample, smallBundle } from '../helpers/bundles.js';
+import { conv3x3, ifNeuron } from '../helpers/nodes.js';
 
 const FIXTURE = path.join('fixtures', 'mnist-small');
 const MNIST_SAMPLES = 32;
@@ -163,41 +164,12 @@ for (const name of ['cifarnet', 'resnet19'] as const) {
 // average pool, sum pool, max pool, an add and events input.
 
 function handBuilt(): ModelBundle {
-  const surrogate = { name: 'arctan' as const, alpha: 2 };
-  const neuron = (name: string, input: string, shape: number[], settings: Partial<NeuronNode>): NeuronNode => ({
-    op: 'neuron',
-    name,
-    inputs: [input],
-    shape,
-    model: 'lif',
-    vThreshold: 1,
-    vReset: 0,
-    reset: 'hard',
-    decayInput: true,
-    thresholdTest: '>=',
-    perChannel: false,
-    surrogate,
-    ...settings,
-  });
-  const conv = (name: string, input: string, cin: number, cout: number, shape: number[], more: object): ModelNode => ({
-    op: 'conv2d',
-    name,
-    inputs: [input],
-    shape,
-    inChannels: cin,
-    outChannels: cout,
-    kernel: [3, 3],
-    stride: [1, 1],
-    padding: [1, 1],
-    dilation: [1, 1],
-    groups: 1,
-    bias: false,
-    weights: { weight: `${name}.weight` },
-    ...more,
-  });
+  // LIF unless a node says otherwise
+  const neuron = (name: string, input: string, shape: number[], settings: Partial<NeuronNode>): NeuronNode =>
+    ifNeuron(name, input, shape, { model: 'lif', ...settings });
   const nodes: ModelNode[] = [
     { op: 'input', name: 'input', inputs: [], shape: [2, 12, 12] },
-    conv('c1', 'input', 2, 6, [6, 12, 12], {
+    conv3x3('c1', 'input', { in: 2, out: 6 }, [6, 12, 12], {
       groups: 2,
       bias: true,
       weights: { weight: 'c1.weight', bias: 'c1.bias' },
@@ -205,7 +177,7 @@ function handBuilt(): ModelBundle {
     neuron('n1', 'c1', [6, 12, 12], { tau: 2.5, vThreshold: 0.8, vReset: -0.2, reset: 'soft' }),
     { op: 'avgpool', name: 'p1', inputs: ['n1'], shape: [6, 6, 6], kernel: [3, 3], stride: [2, 2], padding: [1, 1] },
     neuron('n2', 'p1', [6, 6, 6], { model: 'if', vThreshold: 0.5 }),
-    conv('c2', 'n2', 6, 8, [8, 6, 6], { padding: [2, 2], dilation: [2, 2] }),
+    conv3x3('c2', 'n2', { in: 6, out: 8 }, [8, 6, 6], { padding: [2, 2], dilation: [2, 2] }),
     {
       op: 'batchnorm',
       name: 'bn2',

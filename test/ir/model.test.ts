@@ -12,6 +12,7 @@ import { FormatError } from '../../src/ir/errors.js';
 import { inferShape, ShapeError, validateModel, type Model, type ModelNode } from '../../src/ir/model.js';
 import { loadModel, saveModel } from '../../src/ir/model-files.js';
 import { encodeSafetensors, type TensorRecord } from '../../src/ir/safetensors.js';
+import { ifNeuron } from '../helpers/nodes.js';
 
 const DOC = fileURLToPath(new URL('../../../docs/model-format.md', import.meta.url));
 
@@ -611,19 +612,7 @@ test('inferShape: linear, batchnorm, flatten, neuron', (t) => {
   t.deepEqual(inferShape({ ...bn, channels: 100 }, [[100]]), [100]);
   t.deepEqual(inferShape({ ...base, name: 'f', op: 'flatten', startDim: 1 }, [[8, 16, 16]]), [2048]);
   t.deepEqual(inferShape({ ...base, name: 'f', op: 'flatten', startDim: 1 }, [[7]]), [7]);
-  const neuron: ModelNode = {
-    ...base,
-    name: 'n',
-    op: 'neuron',
-    model: 'if',
-    vThreshold: 1,
-    vReset: 0,
-    reset: 'hard',
-    decayInput: true,
-    thresholdTest: '>=',
-    perChannel: false,
-    surrogate: { name: 'arctan', alpha: 2 },
-  };
+  const neuron = ifNeuron('n', 'x', [1]);
   t.deepEqual(inferShape(neuron, [[8, 32, 32]]), [8, 32, 32]);
 });
 

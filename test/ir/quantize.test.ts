@@ -22,23 +22,11 @@ import {
 } from '../../src/ir/passes/quantize-model.js';
 import { prepareForExport } from '../../export/common.js';
 import { smallBundle } from '../helpers/bundles.js';
+import { ifNeuron } from '../helpers/nodes.js';
 
-const neuron = (name: string, input: string, shape: number[], extra: Partial<NeuronNode> = {}): NeuronNode => ({
-  op: 'neuron',
-  name,
-  inputs: [input],
-  shape,
-  model: 'lif',
-  tau: 2,
-  vThreshold: 1,
-  vReset: 0,
-  reset: 'hard',
-  decayInput: true,
-  thresholdTest: '>=',
-  perChannel: false,
-  surrogate: { name: 'arctan', alpha: 2 },
-  ...extra,
-});
+/** The quantiser's tests use a LIF neuron (τ 2) unless they say otherwise. */
+const neuron = (name: string, input: string, shape: number[], extra: Partial<NeuronNode> = {}): NeuronNode =>
+  ifNeuron(name, input, shape, { model: 'lif', tau: 2, ...extra });
 
 function bundleOf(
   nodes: ModelNode[],

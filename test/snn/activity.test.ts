@@ -10,18 +10,7 @@ import { Network } from '../../src/snn/network.js';
 import { ActivityCounter } from '../../src/snn/activity.js';
 import { builtinArchitecture } from '../../src/snn/architecture.js';
 import { compileArchitecture } from '../../src/ir/compile.js';
-
-const ifNeuron = {
-  op: 'neuron',
-  model: 'if',
-  vThreshold: 1,
-  vReset: 0,
-  reset: 'hard',
-  decayInput: true,
-  thresholdTest: '>=',
-  perChannel: false,
-  surrogate: { name: 'arctan', alpha: 2 },
-};
+import { conv3x3, ifNeuron } from '../helpers/nodes.js';
 
 const handModel = {
   format: 'autosnn-model',
@@ -34,22 +23,8 @@ const handModel = {
   provenance: { createdAt: '2026-11-27T00:00:00Z', versions: { autosnn: '0.1.0' } },
   nodes: [
     { op: 'input', name: 'input', inputs: [], shape: [1, 3, 3] },
-    {
-      op: 'conv2d',
-      name: 'conv',
-      inputs: ['input'],
-      shape: [2, 3, 3],
-      inChannels: 1,
-      outChannels: 2,
-      kernel: [3, 3],
-      stride: [1, 1],
-      padding: [1, 1],
-      dilation: [1, 1],
-      groups: 1,
-      bias: false,
-      weights: { weight: 'conv.weight' },
-    },
-    { ...ifNeuron, name: 'n1', inputs: ['conv'], shape: [2, 3, 3] },
+    conv3x3('conv', 'input', { in: 1, out: 2 }, [2, 3, 3]),
+    ifNeuron('n1', 'conv', [2, 3, 3]),
     { op: 'maxpool', name: 'pool', inputs: ['n1'], shape: [2, 1, 1], kernel: [3, 3], stride: [3, 3], padding: [0, 0] },
     { op: 'flatten', name: 'flat', inputs: ['pool'], shape: [2], startDim: 1 },
     {
@@ -62,7 +37,7 @@ const handModel = {
       bias: false,
       weights: { weight: 'fc.weight' },
     },
-    { ...ifNeuron, name: 'n2', inputs: ['fc'], shape: [4] },
+    ifNeuron('n2', 'fc', [4]),
     { op: 'readout', name: 'readout', inputs: ['n2'], shape: [2], kind: 'boost', groupSize: 2, reduce: 'sum' },
     { op: 'output', name: 'output', inputs: ['readout'], shape: [2] },
   ],
@@ -134,22 +109,8 @@ test('synaptic operations of a strided convolution, counted by hand (NeuroBench:
       input: { shape: [1, 4, 4], encoding: 'direct' },
       nodes: [
         { op: 'input', name: 'input', inputs: [], shape: [1, 4, 4] },
-        {
-          op: 'conv2d',
-          name: 'conv',
-          inputs: ['input'],
-          shape: [1, 2, 2],
-          inChannels: 1,
-          outChannels: 1,
-          kernel: [3, 3],
-          stride: [2, 2],
-          padding: [1, 1],
-          dilation: [1, 1],
-          groups: 1,
-          bias: false,
-          weights: { weight: 'conv.weight' },
-        },
-        { ...ifNeuron, name: 'n1', inputs: ['conv'], shape: [1, 2, 2], vThreshold: 100 },
+        conv3x3('conv', 'input', { in: 1, out: 1 }, [1, 2, 2], { stride: [2, 2] }),
+        ifNeuron('n1', 'conv', [1, 2, 2], { vThreshold: 100 }),
         { op: 'flatten', name: 'flat', inputs: ['n1'], shape: [4], startDim: 1 },
         { op: 'readout', name: 'readout', inputs: ['flat'], shape: [2], kind: 'boost', groupSize: 2, reduce: 'sum' },
         { op: 'output', name: 'output', inputs: ['readout'], shape: [2] },

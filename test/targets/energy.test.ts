@@ -5,8 +5,9 @@
  * memory-aware model and the ANN counterpart.
  */
 import test, { type ExecutionContext } from 'ava';
-import type { Model, ModelNode, NeuronNode } from '../../src/ir/model.js';
+import type { Model, ModelNode } from '../../src/ir/model.js';
 import { validateModel } from '../../src/ir/model.js';
+import { conv3x3, ifNeuron as neuron } from '../helpers/nodes.js';
 import { annEquivalentEnergy, energyPerInference, getTarget, memoryAware } from '../../targets/index.js';
 import type { Activity, CalibrationProfile, EnergyEstimate, EnergyOp } from '../../targets/types.js';
 
@@ -15,24 +16,6 @@ function close(t: ExecutionContext, actual: number | undefined, expected: number
     actual !== undefined && Math.abs(actual - expected) <= 1e-9 * Math.abs(expected) + 1e-30,
     `${what}: ${actual} ≠ ${expected}`,
   );
-}
-
-function neuron(name: string, input: string, shape: number[], extra: Partial<NeuronNode> = {}): NeuronNode {
-  return {
-    op: 'neuron',
-    name,
-    inputs: [input],
-    shape,
-    model: 'if',
-    vThreshold: 1,
-    vReset: 0,
-    reset: 'hard',
-    decayInput: true,
-    thresholdTest: '>=',
-    perChannel: false,
-    surrogate: { name: 'arctan', alpha: 2 },
-    ...extra,
-  };
 }
 
 function tinyModel(encoding: 'events' | 'direct'): Model {
@@ -224,21 +207,7 @@ test('Loihi (SANA-FE silicon fit): dense synapses at 35.5 pJ, convolutional ones
     input: { shape: [1, 3, 3], encoding: 'events' },
     nodes: [
       { op: 'input', name: 'input', inputs: [], shape: [1, 3, 3] },
-      {
-        op: 'conv2d',
-        name: 'conv',
-        inputs: ['input'],
-        shape: [1, 3, 3],
-        inChannels: 1,
-        outChannels: 1,
-        kernel: [3, 3],
-        stride: [1, 1],
-        padding: [1, 1],
-        dilation: [1, 1],
-        groups: 1,
-        bias: false,
-        weights: { weight: 'conv.w' },
-      },
+      conv3x3('conv', 'input', { in: 1, out: 1 }, [1, 3, 3], { weights: { weight: 'conv.w' } }),
       neuron('n', 'conv', [1, 3, 3]),
       { op: 'flatten', name: 'flat', inputs: ['n'], shape: [9], startDim: 1 },
       { op: 'readout', name: 'readout', inputs: ['flat'], shape: [1], kind: 'boost', groupSize: 9, reduce: 'sum' },
@@ -385,21 +354,7 @@ test('the ANN counterpart: every conv/linear once as dense 4.6 pJ MACs', (t) => 
       classes: 1,
       nodes: [
         { op: 'input', name: 'input', inputs: [], shape: [1, 3, 3] },
-        {
-          op: 'conv2d',
-          name: 'conv',
-          inputs: ['input'],
-          shape: [1, 3, 3],
-          inChannels: 1,
-          outChannels: 1,
-          kernel: [3, 3],
-          stride: [1, 1],
-          padding: [1, 1],
-          dilation: [1, 1],
-          groups: 1,
-          bias: false,
-          weights: { weight: 'conv.w' },
-        },
+        conv3x3('conv', 'input', { in: 1, out: 1 }, [1, 3, 3], { weights: { weight: 'conv.w' } }),
         neuron('n', 'conv', [1, 3, 3]),
         { op: 'flatten', name: 'flat', inputs: ['n'], shape: [9], startDim: 1 },
         { op: 'readout', name: 'readout', inputs: ['flat'], shape: [1], kind: 'boost', groupSize: 9, reduce: 'sum' },

@@ -18,6 +18,7 @@ import { rewriteBinaryMaxPool } from '../../src/ir/passes/binary-maxpool.js';
 import { foldBatchNorm } from '../../src/ir/passes/fold-batchnorm.js';
 import type { TensorRecord } from '../../src/ir/safetensors.js';
 import { getTarget, TARGETS } from '../../targets/index.js';
+import { ifNeuron } from '../helpers/nodes.js';
 import type { FitIssue, FitReport, RewriteName } from '../../targets/types.js';
 import { smallBundle } from '../helpers/bundles.js';
 
@@ -33,7 +34,7 @@ class Build {
     this.nodes.push({ op: 'input', name: 'input', inputs: [], shape: input });
   }
 
-  #push(node: { op: ModelNode['op']; name: string } & Record<string, unknown>, inputs: string[]): this {
+  #push(node: ModelNode | ({ op: ModelNode['op']; name: string } & Record<string, unknown>), inputs: string[]): this {
     const full = { ...node, inputs, shape: [] } as unknown as ModelNode;
     full.shape = inferShape(
       full,
@@ -78,22 +79,7 @@ class Build {
   }
 
   neuron(name: string, extra: Partial<NeuronNode> = {}, from = this.#last): this {
-    return this.#push(
-      {
-        op: 'neuron',
-        name,
-        model: 'if',
-        vThreshold: 1,
-        vReset: 0,
-        reset: 'hard',
-        decayInput: true,
-        thresholdTest: '>=',
-        perChannel: false,
-        surrogate: { name: 'arctan', alpha: 2 },
-        ...extra,
-      },
-      [from],
-    );
+    return this.#push(ifNeuron(name, from, [], extra), [from]);
   }
 
   pool(op: PoolOp, name: string, k: number, from = this.#last): this {
