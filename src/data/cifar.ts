@@ -35,7 +35,15 @@ import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { FormatError } from '../ir/errors.js';
 import type { AugmentOptions } from './augment.js';
-import { channelStats, checkIndex, staticSample, type Split, type SplitName, type StaticDataset } from './dataset.js';
+import {
+  channelStats,
+  checkIndex,
+  lazySplits,
+  staticSample,
+  type Split,
+  type SplitName,
+  type StaticDataset,
+} from './dataset.js';
 import { checkRecordFile, RandomAccessFile, requireDatasetFiles } from './files.js';
 
 export const CIFAR_URL = 'https://www.cs.toronto.edu/~kriz/cifar.html';
@@ -190,7 +198,6 @@ export function createCifar(
     return { paths, counts };
   };
   const files = { train: splitFiles('train'), test: splitFiles('test') };
-  const splits: Partial<Record<SplitName, CifarSplit>> = {};
   const dataset: StaticDataset = {
     name: layout.name,
     kind: 'static',
@@ -198,11 +205,7 @@ export function createCifar(
     sampleShape: [3, CIFAR_SIZE, CIFAR_SIZE],
     normalization: { mean: [...normalization.mean], std: [...normalization.std] },
     augmentation: { ...CIFAR_DEFAULT_AUGMENTATION, ...options.augmentation },
-    split(name) {
-      if (name !== 'train' && name !== 'test') throw new RangeError(`${layout.name}: unknown split '${String(name)}'`);
-      splits[name] ??= new CifarSplit(layout, dataset, files[name].paths, files[name].counts);
-      return splits[name];
-    },
+    split: lazySplits(layout.name, (name) => new CifarSplit(layout, dataset, files[name].paths, files[name].counts)),
   };
   return dataset;
 }

@@ -23,7 +23,7 @@
 import { join } from 'node:path';
 import { decodeDvs128, DVS128_SIZE, readAedat2, type Dvs128Orientation } from './aedat.js';
 import type { AugmentOptions } from './augment.js';
-import { checkIndex, type EventDataset, type SplitName } from './dataset.js';
+import { fileSplit, lazySplits, type EventDataset } from './dataset.js';
 import { DatasetFilesError, listFiles, requireDirectory, type DatasetLayout } from './files.js';
 import { wholeStream } from './recordings.js';
 import type { EventStream } from './events.js';
@@ -69,11 +69,6 @@ export function readCifar10DvsFile(path: string, orientation: Dvs128Orientation 
   return wholeStream(decodeDvs128(readAedat2(path), orientation), DVS128_SIZE, DVS128_SIZE);
 }
 
-interface FileList {
-  paths: string[];
-  labels: Uint8Array;
-}
-
 /** The CIFAR10-DVS recordings under `dataDir` (see the module comment for the layout and split). */
 export function createCifar10Dvs(dataDir: string, options: Cifar10DvsOptions = {}): EventDataset {
   const classFiles = CIFAR10_DVS_CLASSES.map((name) => {
@@ -90,44 +85,28 @@ export function createCifar10Dvs(dataDir: string, options: Cifar10DvsOptions = {
     return files;
   });
   const orientation = options.orientation ?? 'spikingjelly';
-  const lists = new Map<SplitName, FileList>();
-  const list = (name: SplitName): FileList => {
-    let found = lists.get(name);
-    if (!found) {
-      if (name !== 'train' && name !== 'test') {
-        throw new RangeError(`cifar10-dvs: unknown split '${String(name)}' (known: train, test)`);
+  const split = lazySplits('cifar10-dvs', (name) => {
+    const paths: string[] = [];
+    const labels: number[] = [];
+    classFiles.forEach((files, label) => {
+      const cut = options.testFirst
+        ? Math.round((1 - CIFAR10_DVS_TRAIN_FRACTION) * files.length)
+        : Math.round(CIFAR10_DVS_TRAIN_FRACTION * files.length);
+      const trainPart = options.testFirst ? files.slice(cut) : files.slice(0, cut);
+      const testPart = options.testFirst ? files.slice(0, cut) : files.slice(cut);
+      for (const path of name === 'train' ? trainPart : testPart) {
+        paths.push(path);
+        labels.push(label);
       }
-      const paths: string[] = [];
-      const labels: number[] = [];
-      classFiles.forEach((files, label) => {
-        const cut = options.testFirst
-          ? Math.round((1 - CIFAR10_DVS_TRAIN_FRACTION) * files.length)
-          : Math.round(CIFAR10_DVS_TRAIN_FRACTION * files.length);
-        const trainPart = options.testFirst ? files.slice(cut) : files.slice(0, cut);
-        const testPart = options.testFirst ? files.slice(0, cut) : files.slice(cut);
-        for (const path of name === 'train' ? trainPart : testPart) {
-          paths.push(path);
-          labels.push(label);
-        }
-      });
-      found = { paths, labels: Uint8Array.from(labels) };
-      lists.set(name, found);
-    }
-    return found;
-  };
+    });
+    return fileSplit(paths, labels, (path) => readCifar10DvsFile(path, orientation));
+  });
   return {
     name: 'cifar10-dvs',
     kind: 'events',
     classes: CIFAR10_DVS_CLASSES.length,
     sampleShape: [2, DVS128_SIZE, DVS128_SIZE],
     augmentation: { cropPadding: 16, flip: true, ...options.augmentation },
-    split(name) {
-      const { paths, labels } = list(name);
-      return {
-        length: paths.length,
-        label: (i) => labels[checkIndex(i, paths.length)]!,
-        sample: (i) => readCifar10DvsFile(paths[checkIndex(i, paths.length)]!, orientation),
-      };
-    },
+    split,
   };
 }

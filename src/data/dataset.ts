@@ -74,6 +74,35 @@ export function checkIndex(i: number, length: number): number {
   return i;
 }
 
+/**
+ * A dataset's `split()`: `open(name)` once per split, on its first use, so a dataset costs
+ * nothing until a split is read and each split is opened once. A name other than 'train' or
+ * 'test' (from an untyped caller: JSON, a command line) is a RangeError naming the dataset.
+ */
+export function lazySplits<S>(dataset: string, open: (name: SplitName) => S): (name: SplitName) => S {
+  const opened = new Map<SplitName, S>();
+  return (name) => {
+    if (name !== 'train' && name !== 'test') {
+      throw new RangeError(`${dataset}: unknown split '${String(name)}' (known: train, test)`);
+    }
+    let split = opened.get(name);
+    if (split === undefined) {
+      split = open(name);
+      opened.set(name, split);
+    }
+    return split;
+  };
+}
+
+/** A split of one sample a file: `read` decodes `paths[i]`, whose class is `labels[i]`. */
+export function fileSplit<S>(paths: readonly string[], labels: ArrayLike<number>, read: (path: string) => S): Split<S> {
+  return {
+    length: paths.length,
+    label: (i) => labels[checkIndex(i, paths.length)]!,
+    sample: (i) => read(paths[checkIndex(i, paths.length)]!),
+  };
+}
+
 /** A static sample's pipeline: the raw [0, 1] frame `fill` writes, then augment, then normalise. */
 export function staticSample(
   dataset: Pick<StaticDataset, 'sampleShape' | 'normalization' | 'augmentation'>,

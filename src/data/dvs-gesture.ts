@@ -26,7 +26,8 @@ import { join } from 'node:path';
 import { FormatError } from '../ir/errors.js';
 import { DVS128_SIZE, readAedat31Polarity } from './aedat.js';
 import type { AugmentOptions } from './augment.js';
-import { checkIndex, type EventDataset, type SplitName } from './dataset.js';
+import { checkIndex, lazySplits, type EventDataset, type Split } from './dataset.js';
+import type { EventStream } from './events.js';
 import { DatasetFilesError, requireFile, type DatasetLayout } from './files.js';
 import { RecordingCache, sortByTime, windowEvents, type EventArrays } from './recordings.js';
 
@@ -139,57 +140,46 @@ export function createDvsGesture(dataDir: string, options: DvsGestureOptions = {
   const cache = new RecordingCache<EventArrays>(options.cacheRecordings ?? 2, (recording) =>
     sortByTime(readAedat31Polarity(join(root, recording), { width: DVS128_SIZE, height: DVS128_SIZE })),
   );
-  const splits = new Map<SplitName, SampleRef[]>();
-  const samples = (name: SplitName): SampleRef[] => {
-    let found = splits.get(name);
-    if (!found) {
-      if (name !== 'train' && name !== 'test') {
-        throw new RangeError(`dvs-gesture: unknown split '${String(name)}' (known: train, test)`);
+  const split = lazySplits('dvs-gesture', (name): Split<EventStream> => {
+    const list = `trials_to_${name}.txt`;
+    const recordings = readFileSync(join(root, list), 'latin1')
+      .split(/\r?\n/)
+      .map((line) => line.trim())
+      .filter((line) => line !== '');
+    const refs: SampleRef[] = [];
+    for (const recording of recordings) {
+      if (!recording.endsWith('.aedat')) {
+        throw new FormatError({
+          file: join(root, list),
+          problem: `lists '${recording.slice(0, 60)}'`,
+          expected: 'one userXX_lighting.aedat file name a line',
+        });
       }
-      const list = `trials_to_${name}.txt`;
-      const recordings = readFileSync(join(root, list), 'latin1')
-        .split(/\r?\n/)
-        .map((line) => line.trim())
-        .filter((line) => line !== '');
-      found = [];
-      for (const recording of recordings) {
-        if (!recording.endsWith('.aedat')) {
-          throw new FormatError({
-            file: join(root, list),
-            problem: `lists '${recording.slice(0, 60)}'`,
-            expected: 'one userXX_lighting.aedat file name a line',
-          });
-        }
-        requireFile(DVS_GESTURE_LAYOUT, dataDir, `${rel}${recording}`);
-        const csv = `${recording.slice(0, -'.aedat'.length)}_labels.csv`;
-        const path = requireFile(DVS_GESTURE_LAYOUT, dataDir, `${rel}${csv}`);
-        for (const interval of parseGestureLabels(readFileSync(path, 'latin1'), path)) {
-          found.push({ recording, interval });
-        }
+      requireFile(DVS_GESTURE_LAYOUT, dataDir, `${rel}${recording}`);
+      const csv = `${recording.slice(0, -'.aedat'.length)}_labels.csv`;
+      const path = requireFile(DVS_GESTURE_LAYOUT, dataDir, `${rel}${csv}`);
+      for (const interval of parseGestureLabels(readFileSync(path, 'latin1'), path)) {
+        refs.push({ recording, interval });
       }
-      if (found.length === 0) {
-        throw new DatasetFilesError(DVS_GESTURE_LAYOUT, dataDir, [`a labelled recording listed in ${rel}${list}`]);
-      }
-      splits.set(name, found);
     }
-    return found;
-  };
+    if (refs.length === 0) {
+      throw new DatasetFilesError(DVS_GESTURE_LAYOUT, dataDir, [`a labelled recording listed in ${rel}${list}`]);
+    }
+    return {
+      length: refs.length,
+      label: (i) => refs[checkIndex(i, refs.length)]!.interval.label,
+      sample: (i) => {
+        const { recording, interval } = refs[checkIndex(i, refs.length)]!;
+        return windowEvents(cache.get(recording), interval.startUs, interval.endUs, DVS128_SIZE, DVS128_SIZE);
+      },
+    };
+  });
   return {
     name: 'dvs-gesture',
     kind: 'events',
     classes: DVS_GESTURE_CLASSES.length,
     sampleShape: [2, DVS128_SIZE, DVS128_SIZE],
     augmentation: { cropPadding: 16, flip: false, ...options.augmentation },
-    split(name) {
-      const refs = samples(name);
-      return {
-        length: refs.length,
-        label: (i) => refs[checkIndex(i, refs.length)]!.interval.label,
-        sample: (i) => {
-          const { recording, interval } = refs[checkIndex(i, refs.length)]!;
-          return windowEvents(cache.get(recording), interval.startUs, interval.endUs, DVS128_SIZE, DVS128_SIZE);
-        },
-      };
-    },
+    split,
   };
 }

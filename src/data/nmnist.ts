@@ -23,7 +23,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { FormatError } from '../ir/errors.js';
 import type { AugmentOptions } from './augment.js';
-import { checkIndex, type EventDataset, type SplitName } from './dataset.js';
+import { fileSplit, lazySplits, type EventDataset, type SplitName } from './dataset.js';
 import { DatasetFilesError, listFiles, requireDirectory, type DatasetLayout } from './files.js';
 import { wholeStream, type EventArrays } from './recordings.js';
 import { centerCrop, type EventStream } from './events.js';
@@ -110,11 +110,6 @@ export function readNmnistFile(path: string): EventStream {
   return wholeStream(decodeNmnist(readFileSync(path), path), NMNIST_SIZE, NMNIST_SIZE);
 }
 
-interface FileList {
-  paths: string[];
-  labels: Uint8Array;
-}
-
 /** The N-MNIST recordings under `dataDir` (see the module comment for the layout). */
 export function createNmnist(dataDir: string, options: NmnistOptions = {}): EventDataset {
   // check the whole layout now, so a wrong --data-dir fails before any training starts
@@ -122,45 +117,31 @@ export function createNmnist(dataDir: string, options: NmnistOptions = {}): Even
     requireDirectory(NMNIST_LAYOUT, dataDir, folder);
     for (let d = 0; d < 10; d++) requireDirectory(NMNIST_LAYOUT, dataDir, `${folder}/${d}`);
   }
-  const lists = new Map<SplitName, FileList>();
-  const list = (name: SplitName): FileList => {
-    let found = lists.get(name);
-    if (!found) {
-      const folder = SPLIT_FOLDERS[name];
-      if (!folder) throw new RangeError(`nmnist: unknown split '${String(name)}' (known: train, test)`);
-      const paths: string[] = [];
-      const labels: number[] = [];
-      for (let d = 0; d < 10; d++) {
-        const dir = join(dataDir, folder, String(d));
-        for (const file of listFiles(dir, '.bin')) {
-          paths.push(join(dir, file));
-          labels.push(d);
-        }
-      }
-      if (paths.length === 0) throw new DatasetFilesError(NMNIST_LAYOUT, dataDir, [`${folder}/<digit>/*.bin`]);
-      found = { paths, labels: Uint8Array.from(labels) };
-      lists.set(name, found);
-    }
-    return found;
-  };
   const size = options.frameSize ?? NMNIST_SIZE;
   const read = (path: string): EventStream => {
     const stream = readNmnistFile(path);
     return size === NMNIST_SIZE ? stream : centerCrop(stream, size, size);
   };
+  const split = lazySplits('nmnist', (name) => {
+    const folder = SPLIT_FOLDERS[name];
+    const paths: string[] = [];
+    const labels: number[] = [];
+    for (let d = 0; d < 10; d++) {
+      const dir = join(dataDir, folder, String(d));
+      for (const file of listFiles(dir, '.bin')) {
+        paths.push(join(dir, file));
+        labels.push(d);
+      }
+    }
+    if (paths.length === 0) throw new DatasetFilesError(NMNIST_LAYOUT, dataDir, [`${folder}/<digit>/*.bin`]);
+    return fileSplit(paths, labels, read);
+  });
   return {
     name: 'nmnist',
     kind: 'events',
     classes: 10,
     sampleShape: [2, size, size],
     augmentation: { cropPadding: 4, flip: false, ...options.augmentation },
-    split(name) {
-      const { paths, labels } = list(name);
-      return {
-        length: paths.length,
-        label: (i) => labels[checkIndex(i, paths.length)]!,
-        sample: (i) => read(paths[checkIndex(i, paths.length)]!),
-      };
-    },
+    split,
   };
 }

@@ -49,7 +49,7 @@ import { join } from 'node:path';
 import type { Dataset as H5Dataset, File as H5File } from 'h5wasm/node';
 import { FormatError } from '../ir/errors.js';
 import type { AugmentOptions } from './augment.js';
-import { checkIndex, type EventDataset, type Split, type SplitName } from './dataset.js';
+import { checkIndex, lazySplits, type EventDataset, type Split, type SplitName } from './dataset.js';
 import { sortByTime, type EventArrays } from './recordings.js';
 import type { EventStream } from './events.js';
 import { requireDatasetFiles, withRandomAccessFile } from './files.js';
@@ -287,22 +287,19 @@ export function createShd(dataDir: string, options: ShdOptions = {}): EventDatas
     train: new ShdFile(join(dataDir, SHD_FILES.train)),
     test: new ShdFile(join(dataDir, SHD_FILES.test)),
   };
-  const splits: Partial<Record<SplitName, Split<EventStream>>> = {};
   return {
     name: 'shd',
     kind: 'events',
     classes: SHD_CLASSES,
     sampleShape: [channels, 1, SHD_CHANNELS],
     augmentation: { ...SHD_DEFAULT_AUGMENTATION, ...options.augmentation },
-    split(name) {
-      const file = Object.hasOwn(files, name) ? files[name] : undefined;
-      if (!file) throw new RangeError(`shd: unknown split '${String(name)}' (known: train, test)`);
-      splits[name] ??= {
+    split: lazySplits('shd', (name): Split<EventStream> => {
+      const file = files[name];
+      return {
         length: file.length,
         label: (i) => file.labels[checkIndex(i, file.length)]!,
         sample: (i) => file.sample(i),
       };
-      return splits[name];
-    },
+    }),
   };
 }

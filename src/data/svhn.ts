@@ -27,7 +27,7 @@
  */
 import { join } from 'node:path';
 import type { AugmentOptions } from './augment.js';
-import { checkIndex, staticSample, type Split, type SplitName, type StaticDataset } from './dataset.js';
+import { checkIndex, lazySplits, staticSample, type Split, type SplitName, type StaticDataset } from './dataset.js';
 import { requireDatasetFiles } from './files.js';
 import { FormatError } from '../ir/errors.js';
 import { MatFile, MI_UINT8, type MatArrayData } from './matlab5.js';
@@ -115,7 +115,6 @@ export function createSvhn(dataDir: string, options: SvhnOptions = {}): StaticDa
     },
     dataDir,
   );
-  const splits: Partial<Record<SplitName, Split<Float32Array>>> = {};
   const plane = SVHN_SIZE * SVHN_SIZE;
   const dataset: StaticDataset = {
     name: 'svhn',
@@ -124,13 +123,10 @@ export function createSvhn(dataDir: string, options: SvhnOptions = {}): StaticDa
     sampleShape: [3, SVHN_SIZE, SVHN_SIZE],
     normalization: { mean: [...SVHN_MEAN], std: [...SVHN_STD] },
     augmentation: { ...SVHN_DEFAULT_AUGMENTATION, ...options.augmentation },
-    split(name) {
-      if (name !== 'train' && name !== 'test') throw new RangeError(`svhn: unknown split '${String(name)}'`);
-      const existing = splits[name];
-      if (existing) return existing;
+    split: lazySplits('svhn', (name): Split<Float32Array> => {
       const { x, labels } = openSvhnFile(join(dataDir, SVHN_FILES[name]), options, dataDir);
       const bytes = new Uint8Array(SVHN_PIXELS);
-      const split: Split<Float32Array> = {
+      return {
         length: labels.length,
         label: (i) => labels[checkIndex(i, labels.length)]!,
         sample: (i, sampleOptions) => {
@@ -151,9 +147,7 @@ export function createSvhn(dataDir: string, options: SvhnOptions = {}): StaticDa
           );
         },
       };
-      splits[name] = split;
-      return split;
-    },
+    }),
   };
   return dataset;
 }

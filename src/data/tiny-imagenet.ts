@@ -36,10 +36,10 @@ import type { AugmentOptions } from './augment.js';
 import {
   channelStats,
   checkIndex,
+  lazySplits,
   staticSample,
   type SampleOptions,
   type Split,
-  type SplitName,
   type StaticDataset,
 } from './dataset.js';
 import { DatasetFilesError, isDirectory, isFile, naturalOrder, type DatasetLayout } from './files.js';
@@ -259,7 +259,6 @@ export function createTinyImagenet(dataDir: string, options: TinyImagenetOptions
     return { paths, labels: Uint16Array.from(labels) };
   };
 
-  const splits: Partial<Record<SplitName, TinyImagenetSplit>> = {};
   const dataset: StaticDataset = {
     name: 'tiny-imagenet',
     kind: 'static',
@@ -267,13 +266,10 @@ export function createTinyImagenet(dataDir: string, options: TinyImagenetOptions
     sampleShape: [3, TINY_IMAGENET_SIZE, TINY_IMAGENET_SIZE],
     normalization: { mean: [...TINY_IMAGENET_MEAN], std: [...TINY_IMAGENET_STD] },
     augmentation: { ...TINY_IMAGENET_DEFAULT_AUGMENTATION, ...options.augmentation },
-    split(name) {
-      if (name !== 'train' && name !== 'test') {
-        throw new RangeError(`tiny-imagenet: unknown split '${String(name)}' (known: train, test)`);
-      }
-      splits[name] ??= new TinyImagenetSplit(dataset, name === 'train' ? listTrain() : listVal());
-      return splits[name];
-    },
+    split: lazySplits(
+      'tiny-imagenet',
+      (name) => new TinyImagenetSplit(dataset, name === 'train' ? listTrain() : listVal()),
+    ),
   };
   return dataset;
 }

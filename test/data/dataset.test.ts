@@ -18,6 +18,7 @@ import {
   type EventStream,
   type Split,
 } from '../../src/data/index.js';
+import { fileSplit, lazySplits, type SplitName } from '../../src/data/dataset.js';
 
 test('mulberry32: reproducible, uniform in [0, 1), integers in range', (t) => {
   const a = createRng(42);
@@ -289,4 +290,26 @@ test('mnist-rate: each pixel fires in each of the 8 bins with its intensity, the
   );
   // Events only where the digit is.
   for (let k = 0; k < first.x.length; k++) t.true(frame[first.y[k]! * 32 + first.x[k]!]! > 0);
+});
+
+test('lazySplits opens each split once, on first use; fileSplit reads the file of sample i', (t) => {
+  const opened: string[] = [];
+  const split = lazySplits('toy', (name) => {
+    opened.push(name);
+    return fileSplit([`${name}/a`, `${name}/b`], [3, 7], (path) => path.toUpperCase());
+  });
+  t.deepEqual(opened, [], 'nothing is opened before a split is asked for');
+  const train = split('train');
+  t.is(split('train'), train);
+  t.deepEqual(opened, ['train']);
+  t.is(train.length, 2);
+  t.is(train.label(1), 7);
+  t.is(train.sample(0), 'TRAIN/A');
+  t.throws(() => train.sample(2), { instanceOf: RangeError, message: 'sample index 2 is outside 0..1' });
+  t.is(split('test').sample(1), 'TEST/B');
+  t.deepEqual(opened, ['train', 'test']);
+  t.throws(() => split('valid' as SplitName), {
+    instanceOf: RangeError,
+    message: "toy: unknown split 'valid' (known: train, test)",
+  });
 });
