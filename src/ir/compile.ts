@@ -8,7 +8,8 @@
  */
 import type { Architecture, AutoSnnArchitecture, SearchOp } from '../snn/architecture.js';
 import type { NeuronConfig } from '../snn/neuron.js';
-import { inferShape, type Model, type ModelNode } from './model.js';
+import { type Model, type ModelNode } from './model.js';
+import { inferShape } from './shapes.js';
 
 type NodeSpec = ModelNode extends infer N ? (N extends ModelNode ? Omit<N, 'shape'> : never) : never;
 

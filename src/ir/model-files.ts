@@ -8,7 +8,8 @@ import { mkdir, readFile, rm, stat } from 'node:fs/promises';
 import { writeAtomically } from '../util/atomic-write.js';
 import path from 'node:path';
 import { describeValue, FormatError } from './errors.js';
-import { validateModel, type Model } from './model.js';
+import { type Model } from './model.js';
+import { validateModel } from './validate.js';
 import { decodeSafetensors, encodeSafetensors, type TensorRecord } from './safetensors.js';
 
 export const MODEL_FILE = 'model.json';

@@ -8,7 +8,7 @@ import * as E from '../../src/engine/index.js';
 import { foldBatchNorm } from '../../src/ir/passes/fold-batchnorm.js';
 import { rewriteBinaryMaxPool, NotBinaryError } from '../../src/ir/passes/binary-maxpool.js';
 import { runReference } from '../../src/ir/reference.js';
-import { validateModel } from '../../src/ir/model.js';
+import { validateModel } from '../../src/ir/validate.js';
 import { Network } from '../../src/snn/network.js';
 import { smallBundle, randomSample } from '../helpers/bundles.js';
 import type { ModelBundle } from '../../src/ir/bundle.js';

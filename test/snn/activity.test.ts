@@ -4,7 +4,7 @@
  */
 import test from 'ava';
 import * as E from '../../src/engine/index.js';
-import { validateModel } from '../../src/ir/model.js';
+import { validateModel } from '../../src/ir/validate.js';
 import type { TensorRecord } from '../../src/ir/safetensors.js';
 import { Network } from '../../src/snn/network.js';
 import { ActivityCounter } from '../../src/snn/activity.js';

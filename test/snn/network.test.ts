@@ -10,7 +10,7 @@ import path from 'node:path';
 import * as E from '../../src/engine/index.js';
 import { BUILTIN_ARCHITECTURES, builtinArchitecture, parseArchitecture } from '../../src/snn/architecture.js';
 import { compileArchitecture } from '../../src/ir/compile.js';
-import { validateModel } from '../../src/ir/model.js';
+import { validateModel } from '../../src/ir/validate.js';
 import { loadModel, saveModel } from '../../src/ir/model-files.js';
 import { Network, UnsupportedNodeError, nextFloat32Above } from '../../src/snn/network.js';
 import { neuronConfig, runNeuron } from '../../src/snn/neuron.js';

@@ -6,7 +6,7 @@
  */
 import test, { type ExecutionContext } from 'ava';
 import type { Model, ModelNode } from '../../src/ir/model.js';
-import { validateModel } from '../../src/ir/model.js';
+import { validateModel } from '../../src/ir/validate.js';
 import { conv3x3, ifNeuron as neuron } from '../helpers/nodes.js';
 import { annEquivalentEnergy, energyPerInference, getTarget, memoryAware } from '../../targets/index.js';
 import type { Activity, CalibrationProfile, EnergyEstimate, EnergyOp } from '../../targets/types.js';

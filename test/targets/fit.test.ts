@@ -5,15 +5,9 @@
  */
 import test, { type ExecutionContext } from 'ava';
 import { float32Record } from '../../src/ir/bundle.js';
-import {
-  inferShape,
-  validateModel,
-  type Model,
-  type ModelNode,
-  type NeuronNode,
-  type Pair,
-  type PoolOp,
-} from '../../src/ir/model.js';
+import { type Model, type ModelNode, type NeuronNode, type Pair, type PoolOp } from '../../src/ir/model.js';
+import { inferShape } from '../../src/ir/shapes.js';
+import { validateModel } from '../../src/ir/validate.js';
 import { rewriteBinaryMaxPool } from '../../src/ir/passes/binary-maxpool.js';
 import { foldBatchNorm } from '../../src/ir/passes/fold-batchnorm.js';
 import type { TensorRecord } from '../../src/ir/safetensors.js';

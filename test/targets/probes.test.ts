@@ -12,7 +12,8 @@ import path from 'node:path';
 import { readFloat64 } from '../../src/ir/bundle.js';
 import { FormatError } from '../../src/ir/errors.js';
 import { loadModel } from '../../src/ir/model-files.js';
-import { validateModel, type Conv2dNode } from '../../src/ir/model.js';
+import { type Conv2dNode } from '../../src/ir/model.js';
+import { validateModel } from '../../src/ir/validate.js';
 import { runReference } from '../../src/ir/reference.js';
 import { designCondition, fitEnergy } from '../../targets/fitter.js';
 import {

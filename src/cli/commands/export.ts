@@ -6,7 +6,7 @@
 import { readFile, stat, writeFile, mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { loadModel } from '../../ir/model-files.js';
-import { requiredTensors } from '../../ir/model.js';
+import { requiredTensors } from '../../ir/shapes.js';
 import type { ModelBundle } from '../../ir/bundle.js';
 import { runReference } from '../../ir/reference.js';
 import {
