@@ -6,7 +6,7 @@
  */
 import path from 'node:path';
 import type { DemoSummary } from '../demo/summary.js';
-import { barChart } from './charts.js';
+import { barChart } from './charts/index.js';
 import { formatPercent, formatSI } from './format.js';
 import { html, htmlPage, numCell, raw, table, type Html } from './html.js';
 

@@ -6,7 +6,7 @@
  */
 import type { Activity } from '../snn/activity.js';
 import type { Constant, EnergyEstimate, EnergyOp, EnergyTerm, FitReport, Target } from '../../targets/types.js';
-import { barChart, heatMap, stackedBars, type Bar } from './charts.js';
+import { barChart, heatMap, stackedBars, type Bar } from './charts/index.js';
 import { formatNumber, formatPercent, formatSI, formatValue } from './format.js';
 import { html, htmlPage, numCell, raw, table, type Cell, type Html } from './html.js';
 

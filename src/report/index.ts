@@ -1,5 +1,5 @@
 /** Server-side charts and self-contained HTML pages: the energy report, the search page, the demo index. */
-export { barChart, heatMap, lineChart, scatterChart, stackedBars } from './charts.js';
+export { barChart, heatMap, lineChart, scatterChart, stackedBars } from './charts/index.js';
 export type {
   Bar,
   BarChartSpec,
@@ -12,7 +12,7 @@ export type {
   ScatterPoint,
   StackedBarsSpec,
   StackedCategory,
-} from './charts.js';
+} from './charts/index.js';
 export { renderEnergyReport } from './energy-report.js';
 export { renderSearchReport } from './search-report.js';
 export type { EnergyReportInput, ReportModel } from './energy-report.js';

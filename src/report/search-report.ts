@@ -5,7 +5,7 @@
  */
 import type { Candidate, SearchRecord } from '../search/search.js';
 import { energyTarget, isPareto } from '../search/fitness.js';
-import { lineChart, scatterChart, type LineSeries, type ScatterKind, type ScatterPoint } from './charts.js';
+import { lineChart, scatterChart, type LineSeries, type ScatterKind, type ScatterPoint } from './charts/index.js';
 import { formatNumber, formatPercent, formatValue } from './format.js';
 import { html, htmlPage, numCell, raw, table, type Cell, type Html } from './html.js';
 

@@ -1,5 +1,5 @@
 import test from 'ava';
-import { barChart, heatMap, stackedBars } from '../../src/report/charts.js';
+import { barChart, heatMap, stackedBars } from '../../src/report/charts/index.js';
 import { escapeXml, formatNumber, formatSI, linearScale, logScale, rampColor } from '../../src/report/format.js';
 import { html, raw, table } from '../../src/report/html.js';
 import { renderEnergyReport } from '../../src/report/energy-report.js';

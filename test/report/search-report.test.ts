@@ -8,7 +8,7 @@ import test from 'ava';
 import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { lineChart, scatterChart, type ScatterKind, type ScatterPoint } from '../../src/report/charts.js';
+import { lineChart, scatterChart, type ScatterKind, type ScatterPoint } from '../../src/report/charts/index.js';
 import { renderSearchReport } from '../../src/report/search-report.js';
 import type { Candidate, SearchRecord } from '../../src/search/search.js';
 import type { SearchOp } from '../../src/snn/architecture.js';
