@@ -7,9 +7,10 @@
  * conv/linear as dense MACs.
  */
 import type { Model } from '../src/ir/model.js';
-import { constant, GraphView, product, synapses, weightCount } from './common.js';
+import { constant, GraphView, synapses, weightCount } from './common.js';
 import { sramAccessJoules, storageBits } from './energy.js';
 import type { Constant, EnergyEstimate, Target } from './types.js';
+import { elementCount } from '../src/ir/shapes.js';
 
 const HOROWITZ = 'Horowitz, "Computing\'s energy problem (and what we can do about it)", ISSCC 2014; specs/energy.md';
 
@@ -49,7 +50,7 @@ export const cmos45: Target = {
       issues: [],
       mapping: {
         weights: layers.reduce((n, l) => n + weightCount(l), 0),
-        neurons: view.neurons().reduce((n, x) => n + product(x.shape), 0),
+        neurons: view.neurons().reduce((n, x) => n + elementCount(x.shape), 0),
         note: 'an abstract 45 nm accelerator: no resource limit is checked',
       },
     };
@@ -79,9 +80,9 @@ export function annEquivalentEnergy(model: Model): EnergyEstimate {
     const n = synapses(view, layer);
     macs += n;
     perNode[layer.name] = n * CMOS45_MAC.value * 1e-12;
-    const outputs = product(layer.shape);
+    const outputs = elementCount(layer.shape);
     charge(n, weightCount(layer) * bits.weight);
-    charge(n, product(view.inputShape(layer)) * bits.input);
+    charge(n, elementCount(view.inputShape(layer)) * bits.input);
     charge(outputs, outputs * bits.state);
     const biased = layer.bias || view.readersOf(layer.name).some((r) => r.op === 'batchnorm');
     if (biased) charge(outputs, layer.shape[0]! * bits.weight);

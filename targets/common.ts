@@ -11,6 +11,7 @@ import { isBinary } from '../src/ir/passes/binary-maxpool.js';
 import { shiftFor, type QuantizationRules } from '../src/ir/passes/quantize.js';
 import type { TensorRecord } from '../src/ir/safetensors.js';
 import type { Activity, Basis, Constant, EnergyOp, FitIssue, Target, Unit } from './types.js';
+import { elementCount } from '../src/ir/shapes.js';
 
 export function constant(value: number, unit: Unit, source: string, basis: Basis, note?: string): Constant {
   return note === undefined ? { value, unit, source, basis } : { value, unit, source, basis, note };
@@ -52,7 +53,6 @@ export interface NodeCosts {
 
 export type TargetWithCosts = Target & { nodeCosts?: NodeCosts };
 
-export const product = (shape: readonly number[]): number => shape.reduce((a, b) => a * b, 1);
 export const isPowerOfTwo = (x: number): boolean => x >= 1 && Number.isInteger(Math.log2(x));
 const show = (shape: readonly number[]): string => `[${shape.join(', ')}]`;
 
@@ -309,7 +309,7 @@ export function quantizationIssues(
 
 /** Neurons in a neuron node (one sample, one step). */
 export function neuronCount(node: NeuronNode): number {
-  return product(node.shape);
+  return elementCount(node.shape);
 }
 
 export { show as showShape };

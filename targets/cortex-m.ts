@@ -26,12 +26,12 @@ import {
   maxpoolIssues,
   neuronCount,
   neuronModelIssues,
-  product,
   quantizationIssues,
   weightCount,
 } from './common.js';
 import { storageBits } from './energy.js';
 import type { Constant, FitIssue, FitReport, Target } from './types.js';
+import { elementCount } from '../src/ir/shapes.js';
 
 const MEASURED =
   'the bridge: autosnn calibrate --qemu on the reference firmware (firmware-bridge/, Cortex-M3 build, arm-none-eabi-gcc -O2) ' +
@@ -98,7 +98,7 @@ function fit(model: Model, weights: ReadonlyMap<string, TensorRecord> | undefine
     stateBytes += neuronCount(neuron) * state * (neuron.model === 'cuba-lif' ? 2 : 1);
     spikeBytes += Math.ceil(neuronCount(neuron) / 8);
   }
-  const inputBytes = (product(model.input.shape) * FIRMWARE_RULES.inputBits) / 8;
+  const inputBytes = (elementCount(model.input.shape) * FIRMWARE_RULES.inputBits) / 8;
   const total = weightBytes + stateBytes + spikeBytes + inputBytes;
   const sram = LIMITS.sram.value * 1024;
   if (total > sram) {

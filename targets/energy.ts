@@ -19,8 +19,9 @@
  */
 import type { Conv2dNode, LinearNode, Model, ModelNode } from '../src/ir/model.js';
 import type { QuantizationRules } from '../src/ir/passes/quantize.js';
-import { constant, GraphView, hertz, joules, product, watts, weightCount, type TargetWithCosts } from './common.js';
+import { constant, GraphView, hertz, joules, watts, weightCount, type TargetWithCosts } from './common.js';
 import type { Activity, CalibrationProfile, Constant, EnergyEstimate, EnergyOp, EnergyTerm, Target } from './types.js';
+import { elementCount } from '../src/ir/shapes.js';
 
 export interface EnergyOptions {
   /**
@@ -325,12 +326,12 @@ export function memoryAware(
       const mac = sum(entry.synops.macPerStep) / samples;
       const ops = ac + mac;
       charge(ops, weightCount(node) * bits.weight);
-      charge(2 * ops, product(node.shape) * bits.state);
-      const inputElements = product(view.inputShape(node));
+      charge(2 * ops, elementCount(node.shape) * bits.state);
+      const inputElements = elementCount(view.inputShape(node));
       if (ac > 0) charge(ac / fanOutPerInput(node), inputElements);
       if (mac > 0) charge(mac / fanOutPerInput(node), inputElements * bits.input);
     } else if (node.op === 'neuron') {
-      const neurons = product(node.shape);
+      const neurons = elementCount(node.shape);
       charge((2 * (entry.neuronUpdates ?? 0)) / samples, neurons * bits.state);
       charge(sum(entry.spikesPerStep) / samples, neurons);
     }

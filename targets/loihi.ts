@@ -16,13 +16,13 @@ import {
   GraphView,
   maxpoolIssues,
   neuronCount,
-  product,
   quantizationIssues,
   spikeInputIssues,
   synapses,
 } from './common.js';
 import { storageBits } from './energy.js';
 import type { Constant, FitIssue, FitReport, Target } from './types.js';
+import { elementCount } from '../src/ir/shapes.js';
 
 const DAVIES =
   'Davies et al., "Loihi: a neuromorphic manycore processor with on-chip learning", IEEE Micro 38(1), 2018, Table 2';
@@ -74,7 +74,8 @@ export function loihiFit(
     const neurons = neuronCount(neuron);
     const synapseCount = layers.reduce((n, l) => n + synapses(view, l), 0) + direct.length * neurons;
     const axons =
-      layers.reduce((n, l) => n + product(view.inputShape(l)), 0) + direct.reduce((n, d) => n + product(d.shape), 0);
+      layers.reduce((n, l) => n + elementCount(view.inputShape(l)), 0) +
+      direct.reduce((n, d) => n + elementCount(d.shape), 0);
     for (const layer of layers) {
       if (layer.op === 'linear' && layer.inFeatures > L.inputAxonsPerCore!.value) {
         issues.push({

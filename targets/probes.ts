@@ -33,6 +33,7 @@ import { inferShape } from '../src/ir/shapes.js';
 import { runReference } from '../src/ir/reference.js';
 import type { TensorRecord } from '../src/ir/safetensors.js';
 import type { EnergyOp } from './types.js';
+import { elementCount } from '../src/ir/shapes.js';
 
 /** Activity of one inference, counted as src/snn/activity.ts counts it (NeuroBench's rules). */
 export interface ProbeActivity {
@@ -97,7 +98,6 @@ export function probeCounts(expected: ProbeActivity): Partial<Record<EnergyOp, n
 // ---------------------------------------------------------------------------------------------
 // Counting activity exactly with the reference interpreter
 
-const product = (shape: readonly number[]): number => shape.reduce((a, b) => a * b, 1);
 const sum = (values: ArrayLike<number>): number => {
   let s = 0;
   for (let i = 0; i < values.length; i++) s += values[i]!;
@@ -146,12 +146,15 @@ function binarisedSynops(layer: SynapticNode, inShape: number[], weight: TensorR
 export function referenceActivity(bundle: ModelBundle, sample: ArrayLike<number>): ProbeActivity {
   const { model, weights } = bundle;
   const T = model.timesteps;
-  const frame = product(model.input.shape);
+  const frame = elementCount(model.input.shape);
   const events = model.input.encoding === 'events';
   const full = runReference(bundle, sample);
   let spikes = 0;
   for (const perStep of full.spikes.values()) spikes += sum(perStep);
-  const neuronUpdates = model.nodes.reduce((n, node) => n + (node.op === 'neuron' ? product(node.shape) * T : 0), 0);
+  const neuronUpdates = model.nodes.reduce(
+    (n, node) => n + (node.op === 'neuron' ? elementCount(node.shape) * T : 0),
+    0,
+  );
 
   const shapes = new Map(model.nodes.map((node) => [node.name, node.shape]));
   const layers = model.nodes.filter((node): node is SynapticNode => node.op === 'conv2d' || node.op === 'linear');
@@ -264,7 +267,7 @@ function buildProbe(design: ProbeDesign, inputShape: number[], timesteps: number
   const convShape = nodes[1]!.shape;
   nodes.push(ifNeuron('conv.neuron', 'conv', [...convShape], design.threshold));
   append(nodes, { op: 'flatten', name: 'flatten', inputs: ['conv.neuron'], startDim: 1 });
-  const features = product(convShape);
+  const features = elementCount(convShape);
   append(nodes, {
     op: 'linear',
     name: 'fc',
@@ -289,7 +292,7 @@ function buildProbe(design: ProbeDesign, inputShape: number[], timesteps: number
   const convWeightShape = [design.channels, c0, ...kernel];
   weights.set(
     'conv.weight',
-    float32Record(convWeightShape, new Array(product(convWeightShape)).fill(design.convWeight)),
+    float32Record(convWeightShape, new Array(elementCount(convWeightShape)).fill(design.convWeight)),
   );
   if (design.bias) weights.set('conv.bias', float32Record([design.channels], new Array(design.channels).fill(1)));
   const fc = new Float32Array(design.hidden * features);
@@ -442,7 +445,7 @@ export function makeProbes(options: ProbeOptions = {}): Probe[] {
   if (!(stepSeconds > 0 && Number.isFinite(stepSeconds))) {
     throw new RangeError(`makeProbes: stepSeconds is ${stepSeconds} (expected a finite number > 0)`);
   }
-  const frame = product(inputShape);
+  const frame = elementCount(inputShape);
   return designs(8, 64, encoding).map((design) => {
     const bundle = buildProbe(design, inputShape, timesteps, encoding);
     const one = probeFrame(design.input, frame);
@@ -583,7 +586,7 @@ export function validateProbeManifest(json: unknown, file: string): ProbeManifes
   });
   if (!Array.isArray(json.probes) || json.probes.length === 0)
     fail('probes', json.probes, 'a non-empty list of probes');
-  const size = product(shape as number[]) * (json.encoding === 'events' ? (json.timesteps as number) : 1);
+  const size = elementCount(shape as number[]) * (json.encoding === 'events' ? (json.timesteps as number) : 1);
   const seen = new Set<string>();
   (json.probes as unknown[]).forEach((entry, i) => {
     const at = `probes[${i}]`;

@@ -28,7 +28,6 @@ import {
   GraphView,
   isPowerOfTwo,
   neuronCount,
-  product,
   quantizationIssues,
   spikeInputIssues,
   weightValues,
@@ -36,6 +35,7 @@ import {
   type TargetWithCosts,
 } from './common.js';
 import type { Constant, EnergyOp, FitIssue, FitReport } from './types.js';
+import { elementCount } from '../src/ir/shapes.js';
 
 const ROCKPOOL_A2 = 'Rockpool (synsense/rockpool), rockpool/devices/xylo/syns61201/power_cycles_model.py';
 const ROCKPOOL_A3_IMU =
@@ -131,7 +131,7 @@ function nodeCosts(figures: Record<string, Constant>): NodeCosts {
         {
           node: input.name,
           op: 'neuronUpdate',
-          count: product(model.input.shape) * steps,
+          count: elementCount(model.input.shape) * steps,
           cost: figures.inputChannel!,
         },
       ];
@@ -220,7 +220,7 @@ function fitVariant(variant: Variant, model: Model, weights: ReadonlyMap<string,
     }
   }
 
-  const channels = product(model.input.shape);
+  const channels = elementCount(model.input.shape);
   if (channels > 16) {
     issues.push({
       node: model.nodes.find((n) => n.op === 'input')?.name ?? '',

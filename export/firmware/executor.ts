@@ -27,6 +27,7 @@ import { activityTotals, type Activity, type NodeActivity } from '../../src/snn/
 import { integerCharge, saturate, roundingShiftRight } from '../../src/ir/passes/quantize-model.js';
 import { quantizeAt } from '../../src/ir/passes/quantize.js';
 import type { FirmwareImage, ImageConv2d, ImageLayer, ImageLinear } from './image.js';
+import { elementCount } from '../../src/ir/shapes.js';
 
 export interface ImageRun {
   /** Per sample, per class: the sum over T of the class's group of spikes (= float counts × groupSize). */
@@ -45,8 +46,6 @@ export interface RunImageOptions {
   encoded?: boolean;
 }
 
-const product = (shape: readonly number[]): number => shape.reduce((a, b) => a * b, 1);
-
 /** A sample as the board receives it: round(x · 2^e) saturated to the input bits, frame by frame. */
 export function encodeSample(image: FirmwareImage, sample: ArrayLike<number>): Int32Array {
   const expected = expectedLength(image);
@@ -61,7 +60,7 @@ export function encodeSample(image: FirmwareImage, sample: ArrayLike<number>): I
 }
 
 function expectedLength(image: FirmwareImage): number {
-  const frame = product(image.input.shape);
+  const frame = elementCount(image.input.shape);
   return image.input.encoding === 'events' ? frame * image.timesteps : frame;
 }
 
@@ -403,11 +402,11 @@ export function runImage(
   options: RunImageOptions = {},
 ): ImageRun {
   const T = image.timesteps;
-  const frame = product(image.input.shape);
+  const frame = elementCount(image.input.shape);
   const events = image.input.encoding === 'events';
   const runtimes: Runtime[] = [];
   for (const layer of image.layers) {
-    const size = product(layer.shape);
+    const size = elementCount(layer.shape);
     const sources = layer.inputs.map((i) => runtimes[i]!);
     const invariant =
       layer.op === 'input'

@@ -25,6 +25,7 @@ import type {
 import type { Pair } from '../../src/ir/model.js';
 import { crc32 } from '../../src/util/crc32.js';
 import { UnsupportedExportError } from '../common.js';
+import { elementCount, windowOutput } from '../../src/ir/shapes.js';
 
 export const IMAGE_MAGIC = 'ASNN';
 export const IMAGE_VERSION = 1;
@@ -122,13 +123,7 @@ export interface ImageOptions {
   connectivity?: 'auto' | 'dense' | 'list';
 }
 
-const product = (shape: readonly number[]): number => shape.reduce((a, b) => a * b, 1);
 const align4 = (n: number): number => (n + 3) & ~3;
-
-/** The output extent of a window along one axis, as the model format's rule. */
-function windowOut(size: number, kernel: number, stride: number, padding: number, dilation: number): number {
-  return Math.floor((size + 2 * padding - dilation * (kernel - 1) - 1) / stride) + 1;
-}
 
 /** Whether a layer fed by `source` can run event-driven: its input is spikes or event counts. */
 function spikeFed(source: QuantizedLayer, encoding: 'direct' | 'events'): boolean {
@@ -141,7 +136,7 @@ export function buildFanOut(
   inputShape: readonly number[],
   weight: ArrayLike<number>,
 ): FanOutList {
-  const presynaptic = product(inputShape);
+  const presynaptic = elementCount(inputShape);
   const lists: Array<Array<[number, number]>> = Array.from({ length: presynaptic }, () => []);
   if (layer.op === 'linear') {
     for (let o = 0; o < layer.outFeatures; o++) {
@@ -367,7 +362,7 @@ export function encodeImage(image: FirmwareImage): Uint8Array {
     fits('rank', layer.shape.length, 1, 3);
     view.setUint8(at + 18, layer.shape.length);
     for (let d = 0; d < 3; d++) view.setUint32(at + 20 + 4 * d, layer.shape[d] ?? 1, true);
-    view.setUint32(at + 32, product(layer.shape), true);
+    view.setUint32(at + 32, elementCount(layer.shape), true);
     fits('bound', layer.bound, 0, 0x7fffffff);
     view.setUint32(at + 36, layer.bound, true);
     const p = at + 40;
@@ -705,8 +700,8 @@ export function readFirmwareImage(bytes: Uint8Array, source: string): FirmwareIm
       r.ranged(at + 20 + 4 * d, r.u32(at + 20 + 4 * d), 'dimension', 1, 0xffffff),
     );
     const size = r.u32(at + 32);
-    if (size !== product(shape) || size > 0x7fffffff)
-      r.fail(at + 32, `size ${size}`, `${product(shape)}, the product of the shape`);
+    if (size !== elementCount(shape) || size > 0x7fffffff)
+      r.fail(at + 32, `size ${size}`, `${elementCount(shape)}, the product of the shape`);
     const base = {
       name,
       inputs,
@@ -764,7 +759,7 @@ export function readFirmwareImage(bytes: Uint8Array, source: string): FirmwareIm
             r.fail(p + 12, `window [${win.join(', ')}]`, 'kernel, stride and dilation ≥ 1');
           }
           expectShape(
-            [outN, windowOut(firstShape[1]!, kh, sh, ph, dh), windowOut(firstShape[2]!, kw, sw, pw, dw)],
+            [outN, windowOutput(firstShape[1]!, kh, sh, ph, dh), windowOutput(firstShape[2]!, kw, sw, pw, dw)],
             'the window rule on its input',
           );
           weightCount = outN * (inN / groups) * kh * kw;
@@ -779,8 +774,8 @@ export function readFirmwareImage(bytes: Uint8Array, source: string): FirmwareIm
             dilation: [dh, dw] as Pair,
           };
         } else {
-          if (inN !== product(firstShape))
-            r.fail(p + 4, `linear '${name}' takes ${inN} features`, `${product(firstShape)}, its input's size`);
+          if (inN !== elementCount(firstShape))
+            r.fail(p + 4, `linear '${name}' takes ${inN} features`, `${elementCount(firstShape)}, its input's size`);
           if (groups !== 1) r.fail(p + 2, `groups ${groups} on a linear layer`, '1');
           if (win.some((v) => v !== 0)) r.fail(p + 12, 'window fields set on a linear layer', 'zeros');
           expectShape([outN], 'its outFeatures');
@@ -800,7 +795,7 @@ export function readFirmwareImage(bytes: Uint8Array, source: string): FirmwareIm
         const indexCount = r.u32(p + 40);
         const entries = r.u32(p + 52);
         if (connectivity === 'list') {
-          const presynaptic = product(firstShape);
+          const presynaptic = elementCount(firstShape);
           if (indexCount !== presynaptic + 1)
             r.fail(p + 40, `fan-out index count ${indexCount}`, `${presynaptic + 1}, one more than the input's size`);
           const index = r.array(p + 36, indexCount, 4, data, 'fan-out index', uint32);
@@ -818,7 +813,7 @@ export function readFirmwareImage(bytes: Uint8Array, source: string): FirmwareIm
               `last fan-out index ${index[indexCount - 1]}`,
               `${entries}, the entry count`,
             );
-          const outSize = product(shape);
+          const outSize = elementCount(shape);
           targets.forEach((target, k) => {
             if (target >= outSize)
               r.fail(r.u32(p + 44) + 4 * k, `fan-out target ${target}`, `an index below ${outSize}`);
@@ -850,7 +845,7 @@ export function readFirmwareImage(bytes: Uint8Array, source: string): FirmwareIm
         if (firstShape.length !== 3)
           r.fail(at + 4, `${op} '${name}' reads a [${firstShape.join(', ')}] input`, 'a [C, H, W] input');
         expectShape(
-          [firstShape[0]!, windowOut(firstShape[1]!, kh, sh, ph, 1), windowOut(firstShape[2]!, kw, sw, pw, 1)],
+          [firstShape[0]!, windowOutput(firstShape[1]!, kh, sh, ph, 1), windowOutput(firstShape[2]!, kw, sw, pw, 1)],
           'the window rule on its input',
         );
         const shift = r.ranged(p + 6, r.u8(p + 6), 'pool shift', 0, 31);
@@ -858,7 +853,7 @@ export function readFirmwareImage(bytes: Uint8Array, source: string): FirmwareIm
         break;
       }
       case 'flatten':
-        expectShape([product(firstShape)], "its input's size");
+        expectShape([elementCount(firstShape)], "its input's size");
         layer = { ...base, op };
         break;
       case 'output':

@@ -5,8 +5,8 @@
 import { readFile } from 'node:fs/promises';
 import type { InspectNode, InspectSummary } from '../common.js';
 import { readNetx, type NetxLayer, type NetxNetwork } from './reader.js';
+import { elementCount } from '../../src/ir/shapes.js';
 
-const count = (shape: readonly number[]): number => shape.reduce((a, b) => a * b, 1);
 const pair = (values: number[] | undefined): string | undefined =>
   values === undefined ? undefined : values.length === 2 && values[0] === values[1] ? `${values[0]}` : values.join('×');
 
@@ -82,7 +82,7 @@ export function summarizeNetx(net: NetxNetwork, file: string, bytes: number): In
     );
     notes.push(...meta.notes);
   }
-  const neurons = net.layers.filter((l) => l.neuron).reduce((sum, l) => sum + count(l.shape), 0);
+  const neurons = net.layers.filter((l) => l.neuron).reduce((sum, l) => sum + elementCount(l.shape), 0);
   notes.push(`${neurons.toLocaleString('en-US')} neurons in ${net.layers.filter((l) => l.neuron).length} layer(s)`);
   return {
     format: 'Lava-dl netx (HDF5)',

@@ -19,6 +19,7 @@ import { NotBinaryError } from '../../src/ir/passes/binary-maxpool.js';
 import { consumersOf, neuronLeak, nodesByName, readFloat64, type ModelBundle } from '../../src/ir/bundle.js';
 import type { Conv2dNode, LinearNode, ModelNode, NeuronModel, NeuronNode, Pair, PoolNode } from '../../src/ir/model.js';
 import { NETX_RULES, quantizeWeights, roundHalfAway } from '../../src/ir/passes/quantize.js';
+import { elementCount } from '../../src/ir/shapes.js';
 
 /** 2^12: the decays' unity (iDecay = 4096: the current forgets everything each step). */
 export const DECAY_UNITY = 4096;
@@ -115,8 +116,6 @@ export interface NetxPlan {
 const refuse = (node: string, reason: string): never => {
   throw new UnsupportedExportError('netx', node, reason);
 };
-
-const product = (shape: readonly number[]): number => shape.reduce((a, b) => a * b, 1);
 
 const SEQUENTIAL =
   'netx layers are sequential; residual adds cannot be expressed — restrict the search’s operations for this target';
@@ -425,8 +424,8 @@ export function planNetx(bundle: ModelBundle, options: NetxExportOptions = {}): 
       }
       case 'flatten':
         if (shape.length > 1)
-          layers.push({ type: 'flatten', node: node.name, inShape: shape, shape: [product(shape)] });
-        shape = [product(shape)];
+          layers.push({ type: 'flatten', node: node.name, inShape: shape, shape: [elementCount(shape)] });
+        shape = [elementCount(shape)];
         break;
       case 'neuron':
         refuse(node.name, 'a layer of neurons with no conv or dense synapse before it has no netx form');
@@ -492,7 +491,7 @@ function describe(plan: NetxPlan, synapses: PlanSynapseLayer[], prepared: Semant
         ? '; netx’s ports are (x, y, z) = (W, H, C): send each frame transposed from [C, H, W]'
         : ''),
     readout: plan.readout
-      ? `netx has no readout: the file ends with '${last.neuron.node}' (${product(last.shape)} neurons); the host sums its spikes over the T steps and averages each group of ${plan.readout.groupSize} consecutive neurons into one of ${plan.readout.classes} class scores`
+      ? `netx has no readout: the file ends with '${last.neuron.node}' (${elementCount(last.shape)} neurons); the host sums its spikes over the T steps and averages each group of ${plan.readout.groupSize} consecutive neurons into one of ${plan.readout.classes} class scores`
       : `the last layer’s spikes ('${last.neuron.node}')`,
     latency:
       `Lava delays each of the ${blocks} synapse layers by one step: run hdf5.Network(…, reset_interval = T, reset_offset = 1), ` +

@@ -11,6 +11,7 @@ import { planNetx, type NetxExportOptions } from './plan.js';
 import { readNetx } from './reader.js';
 import { NetxSimulator, PlanFloatSimulator, quantizeFrame } from './simulate.js';
 import { exportNetx } from './writer.js';
+import { elementCount } from '../../src/ir/shapes.js';
 
 export interface NetxLayerAgreement {
   /** The model's neuron node behind the layer. */
@@ -85,7 +86,7 @@ export async function netxQuantizationReport(
   const events = plan.input.encoding === 'events';
   const last = plan.layers.filter((l) => l.type !== 'flatten').at(-1)!;
   const groupSize = plan.readout?.groupSize ?? 1;
-  const classes = plan.readout?.classes ?? last.shape.reduce((a, b) => a * b, 1);
+  const classes = plan.readout?.classes ?? elementCount(last.shape);
   const referenceChecks = Math.min(options.referenceChecks ?? 4, samples.length);
 
   let floatRight = 0;

@@ -14,6 +14,7 @@
  */
 import type { NetxNetwork, NetxLayer } from './reader.js';
 import { DECAY_UNITY, STATE_SHIFT, type NetxPlan, type PlanSynapseLayer } from './plan.js';
+import { elementCount, windowOutput } from '../../src/ir/shapes.js';
 
 const STATE_LIMIT = 2 ** 23;
 
@@ -26,8 +27,6 @@ interface Geometry {
   dilation: [number, number];
   groups: number;
 }
-
-const product = (shape: readonly number[]): number => shape.reduce((a, b) => a * b, 1);
 
 /** out += W ∗ x (cross-correlation, PyTorch's weight layout); zero inputs are skipped, spikes being sparse. */
 function convAccumulate(out: Float64Array, x: ArrayLike<number>, weight: ArrayLike<number>, g: Geometry): void {
@@ -74,10 +73,6 @@ function denseAccumulate(out: Float64Array, x: ArrayLike<number>, weight: ArrayL
     if (value === 0) continue;
     for (let o = 0; o < out.length; o++) out[o]! += weight[o * inputs + i]! * value;
   }
-}
-
-function windowOutput(size: number, kernel: number, stride: number, padding: number, dilation: number): number {
-  return Math.floor((size + 2 * padding - dilation * (kernel - 1) - 1) / stride) + 1;
 }
 
 export class NetxSimulationError extends Error {
@@ -145,7 +140,7 @@ export class NetxSimulator {
   private compile(layer: NetxLayer, inShape: number[]): IntLayer {
     const at = layer.index;
     const base = { index: at, weight: new Float64Array(0), bias: null, iDecay: 0, vDecay: 0, vThMant: 0 };
-    if (layer.type === 'flatten') return { ...base, kind: 'flatten', shape: [product(inShape)] };
+    if (layer.type === 'flatten') return { ...base, kind: 'flatten', shape: [elementCount(inShape)] };
     if (layer.type !== 'conv' && layer.type !== 'dense') {
       throw new NetxSimulationError(`layer ${at}: type '${layer.type}' is not simulated (conv, dense, flatten are)`);
     }
@@ -182,20 +177,20 @@ export class NetxSimulator {
       geometry = { inShape, outShape: shape, kernel, stride, padding, dilation, groups };
     } else {
       const [out, inputs] = layer.weight.shape.length === 2 ? layer.weight.shape : [layer.shape[0]!, NaN];
-      if (inputs !== product(inShape)) {
+      if (inputs !== elementCount(inShape)) {
         throw new NetxSimulationError(
           `layer ${at}: dense weight [${layer.weight.shape}] after an input of [${inShape}]`,
         );
       }
       shape = [out!];
     }
-    if (layer.shape.length > 0 && product(layer.shape) !== product(shape)) {
+    if (layer.shape.length > 0 && elementCount(layer.shape) !== elementCount(shape)) {
       throw new NetxSimulationError(`layer ${at}: shape [${layer.shape}] but the synapse gives [${shape}]`);
     }
     let bias: Float64Array | null = null;
     if (layer.bias) {
       const b = layer.bias.values;
-      const n = product(shape);
+      const n = elementCount(shape);
       if (b.length === n) bias = Float64Array.from(b);
       else if (b.length === shape[0])
         bias = Float64Array.from({ length: n }, (_, i) => b[Math.floor(i / (n / b.length))]!);
@@ -219,15 +214,15 @@ export class NetxSimulator {
    * step, or (perStep) one frame per step.
    */
   run(input: ArrayLike<number>, options: { steps: number; perStep?: boolean; trace?: boolean }): NetxSimulation {
-    const frame = product(this.inputShape);
+    const frame = elementCount(this.inputShape);
     const expected = options.perStep ? frame * options.steps : frame;
     if (input.length !== expected) {
       throw new RangeError(`netx simulation: input has ${input.length} values (expected ${expected})`);
     }
     const saturation = { currentWraps: 0, voltageClips: 0, synapseClamps: 0 };
     const state = this.layers.map((l) => ({
-      u: new Float64Array(l.kind === 'flatten' ? 0 : product(l.shape)),
-      v: new Float64Array(l.kind === 'flatten' ? 0 : product(l.shape)),
+      u: new Float64Array(l.kind === 'flatten' ? 0 : elementCount(l.shape)),
+      v: new Float64Array(l.kind === 'flatten' ? 0 : elementCount(l.shape)),
       spikes: [] as Uint8Array[],
       uTrace: [] as Float64Array[],
       vTrace: [] as Float64Array[],
@@ -239,7 +234,7 @@ export class NetxSimulator {
         : input;
       this.layers.forEach((layer, li) => {
         if (layer.kind === 'flatten') return;
-        const a = new Float64Array(product(layer.shape));
+        const a = new Float64Array(elementCount(layer.shape));
         if (layer.geometry) {
           convAccumulate(a, x, layer.weight, layer.geometry);
           for (let i = 0; i < a.length; i++) {
@@ -304,18 +299,18 @@ export class PlanFloatSimulator {
   /** `input` as runReference takes it: one normalised frame (direct) or T frames (events). */
   run(input: ArrayLike<number>): Array<{ neuron: string; spikes: Uint8Array[] }> {
     const plan = this.plan;
-    const frame = product(plan.input.shape);
+    const frame = elementCount(plan.input.shape);
     const events = plan.input.encoding === 'events';
     const synapses = plan.layers.filter((l): l is PlanSynapseLayer => l.type !== 'flatten');
     const state = synapses.map((l) => ({
-      u: new Float64Array(product(l.shape)),
-      v: new Float64Array(product(l.shape)),
+      u: new Float64Array(elementCount(l.shape)),
+      v: new Float64Array(elementCount(l.shape)),
       spikes: [] as Uint8Array[],
     }));
     for (let t = 0; t < plan.timesteps; t++) {
       let x: ArrayLike<number> = events ? Array.prototype.slice.call(input, t * frame, (t + 1) * frame) : input;
       synapses.forEach((layer, li) => {
-        const a = new Float64Array(product(layer.shape));
+        const a = new Float64Array(elementCount(layer.shape));
         if (layer.conv) {
           const { kernel, stride, padding, dilation, groups } = layer.conv;
           convAccumulate(a, x, layer.weight, {

@@ -11,6 +11,7 @@ import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import h5wasm, { type Entity, type Group as LibGroup } from 'h5wasm/node';
+import { elementCount } from '../../src/ir/shapes.js';
 
 /** The dtype of a dataset as the NIR rules need it. */
 export type H5Dtype =
@@ -166,7 +167,7 @@ function writeGroup(target: LibGroup, tree: H5Group): void {
 
 function writeDataset(target: LibGroup, name: string, entry: H5Dataset): void {
   const { dtype, shape, data } = entry;
-  const count = shape.reduce((a, b) => a * b, 1);
+  const count = elementCount(shape);
   if (data.length !== count) throw new Error(`hdf5: '${name}' has ${data.length} values for shape [${shape}]`);
   // Chunking has a per-dataset cost that small arrays do not repay.
   const compress = entry.compress && shape.length > 0 && count >= 1024 && dtype.class === 'float';

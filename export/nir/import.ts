@@ -45,6 +45,7 @@ import {
   orderGraph,
   strings,
 } from './schema.js';
+import { elementCount } from '../../src/ir/shapes.js';
 
 export interface NirImportOptions {
   /** T for the model (default: the file's hint, else 8). NIR graphs carry no run length. */
@@ -88,7 +89,6 @@ const NO_FORM: Record<string, string> = {
   Output: 'the model format takes exactly one Output node',
 };
 
-const product = (shape: readonly number[]): number => shape.reduce((a, b) => a * b, 1);
 const floatRecord = (d: H5Dataset, shape: number[] = d.shape): TensorRecord =>
   d.dtype.class === 'float' && d.dtype.size === 4
     ? { dtype: 'F32', shape, data: Float32Array.from(d.data as Float32Array) }
@@ -641,7 +641,7 @@ export function importNirTree(tree: H5Tree, options: NirImportOptions = {}): Mod
     name: options.name ?? hinted?.name ?? (path.basename(file).replace(/\.[^.]*$/, '') || 'nir-import'),
     timesteps: options.timesteps ?? hinted?.timesteps ?? DEFAULT_TIMESTEPS,
     input,
-    classes: product(readout.shape),
+    classes: elementCount(readout.shape),
     nodes: ctx.nodes,
     outputs: [ctx.names.get(outputs[0]!)!],
     provenance,

@@ -23,13 +23,13 @@ import { prepareForExport, UnsupportedExportError, type ExportResult, type Seman
 import { floatData, group, int64Data, readH5, stringData, writeH5, type H5Entry, type H5Group } from './hdf5.js';
 import { HINTS_KEY, HINTS_VERSION, NIR_DT, NIR_VERSION, type AutoSNNHints, type NeuronHint } from './mapping.js';
 import { assertNirTree } from './schema.js';
+import { elementCount } from '../../src/ir/shapes.js';
 
 export interface NirExportOptions {
   /** Seconds per timestep for the time constants (default 1e-4, NIR's consensus). */
   dt?: number;
 }
 
-const product = (shape: readonly number[]): number => shape.reduce((a, b) => a * b, 1);
 const unsupported = (node: string, reason: string) => new UnsupportedExportError('nir', node, reason);
 
 /** A tensor as stored (float32 or float64), whatever its record's layout. */
@@ -44,13 +44,14 @@ function perElement(
   values: ArrayLike<number>,
   map: (v: number) => number = (v) => v,
 ): Float64Array {
-  const out = new Float64Array(product(shape));
+  const out = new Float64Array(elementCount(shape));
   const inner = out.length / values.length;
   for (let i = 0; i < out.length; i++) out[i] = map(values[Math.floor(i / inner)]!);
   return out;
 }
 
-const fill = (shape: readonly number[], value: number): Float64Array => new Float64Array(product(shape)).fill(value);
+const fill = (shape: readonly number[], value: number): Float64Array =>
+  new Float64Array(elementCount(shape)).fill(value);
 
 function nirNode(type: string, fields: Array<[string, H5Entry]>): H5Group {
   return group([['type', stringData(type)], ...fields]);

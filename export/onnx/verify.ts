@@ -20,6 +20,7 @@ import { neuronConfig, runNeuron } from '../../src/snn/neuron.js';
 import { prepareForExport } from '../common.js';
 import { onnx } from './proto.js';
 import { readOnnxMetadata, type OnnxGraphKind, type OnnxMetadata } from './writer.js';
+import { elementCount } from '../../src/ir/shapes.js';
 
 export interface OnnxVerifyOptions {
   /** Samples per onnxruntime and engine run (default 16). */
@@ -70,7 +71,6 @@ export interface OnnxVerifyReport {
 }
 
 const COUNTS_TOLERANCE = 1e-5;
-const product = (shape: readonly number[]): number => shape.reduce((a, b) => a * b, 1);
 
 interface EngineRun {
   /** Per neuron: spikes [T, N, …] (time-major, as the network's [T·N, …]). */
@@ -229,7 +229,7 @@ export async function verifyOnnx(
   const { model } = prepared;
   const T = model.timesteps;
   const events = model.input.encoding === 'events';
-  const frame = product(model.input.shape);
+  const frame = elementCount(model.input.shape);
   const neurons = new Map(
     model.nodes.filter((n): n is NeuronNode => n.op === 'neuron').map((n) => [n.name, n] as const),
   );
@@ -308,9 +308,9 @@ async function compareSteps(
   tally: Tally,
 ): Promise<void> {
   const T = metadata.timesteps;
-  const frame = product(metadata.input.shape);
+  const frame = elementCount(metadata.input.shape);
   const events = metadata.input.encoding === 'events';
-  let states: Float32Array[] = metadata.states.map((s) => new Float32Array(n * product(s.shape)).fill(s.initial));
+  let states: Float32Array[] = metadata.states.map((s) => new Float32Array(n * elementCount(s.shape)).fill(s.initial));
   const counts = new Float32Array(n * metadata.readout.classes);
   for (let t = 0; t < T; t++) {
     const xt = events ? x.subarray(t * n * frame, (t + 1) * n * frame) : x;
@@ -319,7 +319,7 @@ async function compareSteps(
     const out = await session.run(feeds);
     const next: Float32Array[] = [];
     metadata.states.forEach((s) => {
-      const size = product(s.shape);
+      const size = elementCount(s.shape);
       const offset = t * n * size;
       tally.spikes(s.node, t, first, size, out[s.spikes]!.data as Float32Array, engine.spikes.get(s.node)!, offset);
       const v = out[s.next]!.data as Float32Array;
@@ -348,7 +348,7 @@ async function compareSequence(
   const dims = metadata.input.encoding === 'events' ? [T, n, ...metadata.input.shape] : [n, ...metadata.input.shape];
   const out = await session.run({ [metadata.input.name]: tensor(x, dims) });
   for (const s of metadata.states) {
-    const size = product(s.shape);
+    const size = elementCount(s.shape);
     const spikes = out[s.spikes]!.data as Float32Array;
     for (let t = 0; t < T; t++) {
       const offset = t * n * size;

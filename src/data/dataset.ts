@@ -20,6 +20,7 @@ import {
 } from './augment.js';
 import { accumulateFrames, type EventStream, type FrameMode } from './events.js';
 import { createRng, deriveSeed, shuffleInPlace, type Rng } from './random.js';
+import { elementCount } from '../ir/shapes.js';
 
 export type { EventStream } from './events.js';
 export type { AugmentOptions } from './augment.js';
@@ -109,7 +110,7 @@ export function staticSample(
   fill: (out: Float32Array) => void,
   options: SampleOptions = {},
 ): Float32Array {
-  const size = dataset.sampleShape.reduce((a, b) => a * b, 1);
+  const size = elementCount(dataset.sampleShape);
   const out = options.out ?? new Float32Array(size);
   if (out.length !== size) throw new RangeError(`sample: out has ${out.length} elements, need ${size}`);
   if (options.augment) {

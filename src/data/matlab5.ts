@@ -34,6 +34,7 @@ import { basename, join } from 'node:path';
 import { constants, inflateSync } from 'node:zlib';
 import { FormatError } from '../ir/errors.js';
 import { RandomAccessFile } from './files.js';
+import { elementCount } from '../ir/shapes.js';
 
 export const MI_INT8 = 1;
 export const MI_UINT8 = 2;
@@ -263,7 +264,7 @@ function parseMatrix(
 
   let real: MatRealPart | undefined;
   if (NUMERIC_CLASSES.has(cls)) {
-    const count = dims.reduce((a, b) => a * b, 1);
+    const count = elementCount(dims);
     const realTag = readTag(src, nameTag.next, end, little, `the real part of '${name}'`);
     const info = MI_NUMERIC[realTag.type];
     if (!info) {

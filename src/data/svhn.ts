@@ -31,6 +31,7 @@ import { checkIndex, lazySplits, staticSample, type Split, type SplitName, type 
 import { requireDatasetFiles } from './files.js';
 import { FormatError } from '../ir/errors.js';
 import { MatFile, MI_UINT8, type MatArrayData } from './matlab5.js';
+import { elementCount } from '../ir/shapes.js';
 
 export const SVHN_URL = 'http://ufldl.stanford.edu/housenumbers/';
 export const SVHN_SIZE = 32;
@@ -73,7 +74,7 @@ function openSvhnFile(path: string, options: SvhnOptions, dataDir: string): Svhn
     );
   }
   if (X.real?.type !== MI_UINT8) fail(X.offset, `X is stored as ${X.real?.typeName ?? 'nothing'}`, 'miUINT8 data');
-  const yCount = y.dims.reduce((a, b) => a * b, 1);
+  const yCount = elementCount(y.dims);
   if (!y.real || y.complex || yCount !== n || y.dims.filter((d) => d !== 1).length > 1) {
     fail(
       y.offset,

@@ -8,6 +8,7 @@
  */
 import { neuronLeak, readFloat64, type ModelBundle } from './bundle.js';
 import type { ModelNode, NeuronNode, Pair } from './model.js';
+import { elementCount } from './shapes.js';
 
 export interface ReferenceResult {
   /** The readout's counts per class (the engine's forward output), or the output node's last value. */
@@ -27,8 +28,6 @@ interface NeuronState {
 export class ReferenceUnsupportedError extends Error {
   override readonly name = 'ReferenceUnsupportedError';
 }
-
-const product = (shape: readonly number[]): number => shape.reduce((a, b) => a * b, 1);
 
 function conv2d(
   input: Float64Array,
@@ -125,7 +124,7 @@ function stepNeuron(node: NeuronNode, state: NeuronState, x: Float64Array): Floa
 export function runReference(bundle: ModelBundle, input: ArrayLike<number>): ReferenceResult {
   const { model, weights } = bundle;
   const T = model.timesteps;
-  const frame = product(model.input.shape);
+  const frame = elementCount(model.input.shape);
   const expected = model.input.encoding === 'events' ? T * frame : frame;
   if (input.length !== expected) {
     throw new RangeError(
@@ -152,7 +151,7 @@ export function runReference(bundle: ModelBundle, input: ArrayLike<number>): Ref
     }
     const k = neuronLeak(node, weights);
     states.set(node.name, {
-      v: new Float64Array(product(node.shape)).fill(node.vReset),
+      v: new Float64Array(elementCount(node.shape)).fill(node.vReset),
       k,
       perChannel: k.length > 1,
     });

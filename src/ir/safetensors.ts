@@ -15,6 +15,7 @@
  * out zero-copy typed-array views, and the same tensors give the same bytes as Python writes.
  */
 import { describeValue, FormatError } from './errors.js';
+import { elementCount } from './shapes.js';
 
 /** The dtypes this codec reads and writes, as the header names them. */
 export const SAFETENSORS_DTYPES = ['F64', 'F32', 'F16', 'BF16', 'I64', 'I32', 'I16', 'I8', 'U8', 'BOOL'] as const;
@@ -89,11 +90,6 @@ export function isSafetensorsDType(value: unknown): value is SafetensorsDType {
 /** Bytes one element of `dtype` takes. */
 export function dtypeBytes(dtype: SafetensorsDType): number {
   return DTYPE_INFO[dtype].bytes;
-}
-
-/** Elements in a tensor of `shape` (1 for a scalar). */
-export function elementCount(shape: readonly number[]): number {
-  return shape.reduce((product, dim) => product * dim, 1);
 }
 
 // Typed arrays use the host's byte order and the format is little-endian; every platform Node

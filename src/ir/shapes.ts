@@ -20,6 +20,11 @@ export class ShapeError extends Error {
   }
 }
 
+/** Elements in a tensor of `shape` (1 for a scalar). */
+export function elementCount(shape: readonly number[]): number {
+  return shape.reduce((product, dim) => product * dim, 1);
+}
+
 /** A shape as errors print it: [2,32,32]. */
 export const show = (shape: readonly number[]): string => `[${shape.join(',')}]`;
 /** '1 input', '2 inputs'. */
@@ -54,7 +59,7 @@ function channelsHeightWidth(op: ModelOp, input: readonly number[]): [number, nu
 }
 
 /** One spatial axis of a sliding window: floor((size + 2p − d(k − 1) − 1) / s) + 1, as PyTorch. */
-function windowOutput(size: number, kernel: number, stride: number, padding: number, dilation: number): number {
+export function windowOutput(size: number, kernel: number, stride: number, padding: number, dilation: number): number {
   return Math.floor((size + 2 * padding - dilation * (kernel - 1) - 1) / stride) + 1;
 }
 
@@ -130,7 +135,7 @@ export function inferShape(node: ModelNode, inputShapes: readonly (readonly numb
       }
       return [...first];
     case 'flatten':
-      return [first.reduce((product, dim) => product * dim, 1)];
+      return [elementCount(first)];
     case 'add': {
       const mismatch = inputShapes.findIndex((shape) => show(shape) !== show(first));
       if (mismatch >= 0) {

@@ -14,7 +14,7 @@ import {
   type SurrogateName,
 } from './model.js';
 import type { TensorRecord } from './safetensors.js';
-import { inferShape, INPUT_COUNTS, plural, requiredTensors, ShapeError, show } from './shapes.js';
+import { elementCount, inferShape, INPUT_COUNTS, plural, requiredTensors, ShapeError, show } from './shapes.js';
 
 type Json = Record<string, unknown>;
 
@@ -491,7 +491,7 @@ function checkTensor(read: JsonReader, path: string, name: string, record: Tenso
   }
   if (show(record.shape) !== show(shape)) read.fail(path, `tensor '${name}' has shape ${show(record.shape)}`, expected);
   const values = floatValues(record);
-  if (values.length !== shape.reduce((a, b) => a * b, 1)) {
+  if (values.length !== elementCount(shape)) {
     read.fail(path, `tensor '${name}' holds ${values.length} values`, expected);
   }
   const isVariance = path.endsWith('.weights.runningVar');

@@ -6,7 +6,7 @@
 import { readFile, stat, writeFile, mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { loadModel } from '../../ir/model-files.js';
-import { requiredTensors } from '../../ir/shapes.js';
+import { elementCount, requiredTensors } from '../../ir/shapes.js';
 import type { ModelBundle } from '../../ir/bundle.js';
 import { runReference } from '../../ir/reference.js';
 import {
@@ -184,7 +184,7 @@ const HDF5_SIGNATURE = [0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a];
 function modelSummary(bundle: ModelBundle, file: string, bytes: number): InspectSummary {
   const { model, weights } = bundle;
   const nodes = model.nodes.map((node) => {
-    const parameters = requiredTensors(node).reduce((n, t) => n + t.shape.reduce((a, b) => a * b, 1), 0);
+    const parameters = requiredTensors(node).reduce((n, t) => n + elementCount(t.shape), 0);
     let details = '';
     if (node.op === 'conv2d')
       details = `${node.kernel.join('×')} stride ${node.stride.join(',')} pad ${node.padding.join(',')}`;

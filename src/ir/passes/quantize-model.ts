@@ -40,6 +40,7 @@ import {
   shiftFor,
   type QuantizationRules,
 } from './quantize.js';
+import { elementCount } from '../shapes.js';
 
 /** A node the integer form cannot take, and why. Exporters turn it into their refusal. */
 export class QuantizationError extends Error {
@@ -208,7 +209,6 @@ export interface QuantizeModelOptions {
   inputRange?: [number, number];
 }
 
-const product = (shape: readonly number[]): number => shape.reduce((a, b) => a * b, 1);
 const signedMax = (bits: number): number => 2 ** (bits - 1) - 1;
 
 /** Saturates to a signed `bits`-bit integer (two's complement range). */
@@ -634,5 +634,5 @@ function quantizeNeuron(
 
 /** The element count of a layer's output. */
 export function layerSize(layer: QuantizedLayer): number {
-  return product(layer.shape);
+  return elementCount(layer.shape);
 }
