@@ -37,6 +37,7 @@ import {
   quantizeLeak,
   quantizeWeights,
   roundHalfAway,
+  signedMax,
   shiftFor,
   type QuantizationRules,
 } from './quantize.js';
@@ -209,7 +210,6 @@ export interface QuantizeModelOptions {
   inputRange?: [number, number];
 }
 
-const signedMax = (bits: number): number => 2 ** (bits - 1) - 1;
 
 /** Saturates to a signed `bits`-bit integer (two's complement range). */
 export function saturate(value: number, bits: number): number {

@@ -41,7 +41,8 @@ export interface QuantizedTensor {
   clamped: number;
 }
 
-const signedMax = (bits: number): number => 2 ** (bits - 1) - 1;
+/** The largest signed `bits`-bit integer. */
+export const signedMax = (bits: number): number => 2 ** (bits - 1) - 1;
 
 /** Round half away from zero (as C's lround and the firmware do), so ±x quantise symmetrically. */
 export function roundHalfAway(x: number): number {
