@@ -1,8 +1,9 @@
 /**
- * The firmware exporter: a model bundle as a firmware image (image.ts) for the reference
- * firmware, by way of the shared preparation (batch norms folded, max-pools rewritten as
- * sum-pool + threshold neuron) and graph quantisation (src/ir/passes/quantize-model.ts).
- * executor.ts runs an image as the firmware will; inspect.ts summarises one.
+ * The firmware exporter: a model bundle as a firmware image for the reference firmware, by way of
+ * the shared preparation (batch norms folded, max-pools rewritten as sum-pool + threshold neuron)
+ * and graph quantisation (src/ir/passes/quantize-model.ts). image.ts is the format, build.ts the
+ * in-memory image, encode.ts and read.ts its bytes; executor.ts runs an image as the firmware
+ * will; inspect.ts summarises one.
  */
 import { NotBinaryError } from '../../src/ir/passes/binary-maxpool.js';
 import {
@@ -15,9 +16,14 @@ import { FIRMWARE_RULES, type QuantizationRules } from '../../src/ir/passes/quan
 import type { ModelBundle } from '../../src/ir/bundle.js';
 import { prepareForExport, UnsupportedExportError, type ExportResult, type Semantics } from '../common.js';
 import { imageSemantics } from './inspect.js';
-import { buildImage, encodeImage, type FirmwareImage, type ImageOptions } from './image.js';
+import { buildImage } from './build.js';
+import { encodeImage } from './encode.js';
+import type { FirmwareImage, ImageOptions } from './image.js';
 
 export * from './image.js';
+export * from './build.js';
+export * from './encode.js';
+export * from './read.js';
 export * from './executor.js';
 export * from './inspect.js';
 

@@ -4,7 +4,8 @@
  * semantics the image fixes.
  */
 import type { InspectNode, InspectSummary, Semantics } from '../common.js';
-import { CRC_START, readFirmwareImage, type FirmwareImage, type ImageLayer } from './image.js';
+import { CRC_START, type FirmwareImage, type ImageLayer } from './image.js';
+import { readFirmwareImage } from './read.js';
 
 /** The integer neuron update, as the semantics and the inspect summary state it. */
 export const NEURON_UPDATE_RULE =
