@@ -1,5 +1,5 @@
 /*
- * The image verifier: every check of readFirmwareImage (export/firmware/image.ts), in its order,
+ * The image verifier: every check of readFirmwareImage (export/firmware/read.ts), in its order,
  * with its messages, so the board's BAD_IMAGE text reads as the host's own reader would put it.
  * Reads byte by byte (any alignment); every offset is checked before it is read.
  */

@@ -1,6 +1,6 @@
 /*
  * The firmware image (docs/firmware-image.md): a standalone verifier that makes every check of
- * readFirmwareImage (export/firmware/image.ts) in the same order with the same messages, and the
+ * readFirmwareImage (export/firmware/read.ts) in the same order with the same messages, and the
  * event-driven integer executor (the semantics of export/firmware/executor.ts, bit for bit,
  * counters included). Portable C99: no OS call, no allocation; the caller owns every buffer.
  */
