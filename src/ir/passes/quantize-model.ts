@@ -210,7 +210,6 @@ export interface QuantizeModelOptions {
   inputRange?: [number, number];
 }
 
-
 /** Saturates to a signed `bits`-bit integer (two's complement range). */
 export function saturate(value: number, bits: number): number {
   const high = 2 ** (bits - 1) - 1;
