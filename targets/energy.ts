@@ -97,6 +97,20 @@ export function unpublishedReason(target: Target): string {
   return `no per-operation energy is published for ${target.title}; give a calibration profile (autosnn calibrate)`;
 }
 
+/**
+ * Why `target` cannot price energy with `calibration` (it publishes no figure and none is given),
+ * or null when it can; a profile for another chip throws. Callers that must know before they
+ * start work ask this first: the search, before it trains a supernet.
+ */
+export function energyUnavailableReason(target: Target, calibration?: CalibrationProfile): string | null {
+  if (calibration) {
+    checkCalibration(calibration, target);
+    return null;
+  }
+  const energy = target.energy;
+  return energy.kind === 'unpublished' ? `${unpublishedReason(target)}. ${energy.why}` : null;
+}
+
 const format = (x: number): string => String(Number(x.toPrecision(4)));
 
 export function energyPerInference(
@@ -106,17 +120,9 @@ export function energyPerInference(
   calibration?: CalibrationProfile,
   options: EnergyOptions = {},
 ): EnergyEstimate {
-  if (calibration) checkCalibration(calibration, target);
+  const unavailable = energyUnavailableReason(target, calibration);
+  if (unavailable) return { target: target.name, available: false, reason: unavailable, terms: [], perNode: {} };
   const energy = target.energy;
-  if (energy.kind === 'unpublished' && !calibration) {
-    return {
-      target: target.name,
-      available: false,
-      reason: `${unpublishedReason(target)}. ${energy.why}`,
-      terms: [],
-      perNode: {},
-    };
-  }
 
   const counts = countsOf(model, activity, target as TargetWithCosts);
   const calibrated = (op: EnergyOp): number | undefined => calibration?.perOp[op]?.value;

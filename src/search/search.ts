@@ -25,7 +25,7 @@ import { ActivityCounter, type Activity } from '../snn/activity.js';
 import { predictions } from '../snn/loss.js';
 import { applyRewrites } from '../ir/passes/index.js';
 import { blockingIssues, getTarget } from '../../targets/index.js';
-import { energyPerInference } from '../../targets/energy.js';
+import { energyPerInference, energyUnavailableReason } from '../../targets/energy.js';
 import type { CalibrationProfile, Target } from '../../targets/types.js';
 import { train, TRAIN_DEFAULTS, type StepReport, type TrainResult } from '../train/trainer.js';
 import { Supernet } from './supernet.js';
@@ -216,6 +216,9 @@ export class SearchRun {
     const target = energyTarget(settings.objective);
     if (target) names.add(target);
     this.#targets = new Map([...names].map((name) => [name, getTarget(name)]));
+    // Known before any training: a chip without a published figure needs a calibration profile.
+    const unavailable = target && energyUnavailableReason(this.#targets.get(target)!, this.#calibration);
+    if (unavailable) throw new Error(`--objective ${objectiveName(settings.objective)}: ${unavailable}`);
     if (this.#dataset.classes !== settings.space.classes) {
       throw new Error(
         `search: the space has ${settings.space.classes} classes, ${this.#dataset.name} has ${this.#dataset.classes}`,
@@ -496,7 +499,9 @@ export class SearchRun {
     if (target) {
       const estimate = energyPerInference(candidate.model, activity, this.#targets.get(target)!, this.#calibration);
       if (!estimate.available || estimate.perInference === undefined) {
-        throw new Error(`--objective energy:${target}: ${estimate.reason ?? 'no energy figure'}`);
+        throw new Error(
+          `--objective ${objectiveName(this.settings.objective)}: ${estimate.reason ?? 'no energy figure'}`,
+        );
       }
       const joules = estimate.perInference;
       energy = joules;

@@ -12,6 +12,7 @@ import { getDataset } from '../../src/data/index.js';
 import { SEARCH_OPS } from '../../src/snn/architecture.js';
 import { neuronOf, type SearchSpace } from '../../src/search/space.js';
 import { SEARCH_DEFAULTS, SearchRun, type SearchRecord, type SearchSettings } from '../../src/search/search.js';
+import type { CalibrationProfile } from '../../targets/types.js';
 
 const dataset = getDataset('mnist');
 
@@ -133,5 +134,34 @@ test.serial('a search directory is not overwritten, and --resume needs the same 
     });
   } finally {
     await rm(out, { recursive: true, force: true });
+  }
+});
+
+test('an energy objective the chip cannot price fails before anything is trained or written', async (t) => {
+  const root = await mkdtemp(path.join(tmpdir(), 'autosnn-search-energy-'));
+  const out = path.join(root, 'run');
+  try {
+    const speck: SearchSettings = { ...settings, objective: { kind: 'pareto-energy', target: 'speck' } };
+    const error = t.throws(() => new SearchRun(speck, out, { dataset }));
+    t.true(
+      error!.message.startsWith(
+        '--objective pareto:energy:speck: no per-operation energy is published for SynSense Speck; give a calibration profile',
+      ),
+      error!.message,
+    );
+    const loihiProfileForSpeck: CalibrationProfile = {
+      format: 'autosnn-calibration',
+      formatVersion: 1,
+      target: 'loihi2',
+      date: '2026-01-01T00:00:00Z',
+      perOp: { synopAc: { value: 1e-12, ci95: [0.9e-12, 1.1e-12] } },
+      provenance: { probes: 'probes/', measurements: 'measurements.csv', rows: 12, residualRms: 0.01 },
+    };
+    t.throws(() => new SearchRun(speck, out, { dataset, calibration: loihiProfileForSpeck }), {
+      message: /calibration profile is for target 'loihi2', not 'speck'/,
+    });
+    await t.throwsAsync(readFile(path.join(out, 'search.json')), { code: 'ENOENT' });
+  } finally {
+    await rm(root, { recursive: true, force: true });
   }
 });
