@@ -4,6 +4,7 @@
  * still an error here — and generates `autosnn <command> --help` (and the README's CLI
  * reference) from these declarations, so help and behaviour cannot disagree.
  */
+import { DATASET_NAMES, DOWNLOADED_DATASETS } from '../data/index.js';
 import type { OptionValues } from './args.js';
 
 export interface OptionSpec {
@@ -43,6 +44,25 @@ export function commandHelp(spec: CommandSpec): string {
   if (spec.notes && spec.notes.length > 0) lines.push('', ...spec.notes);
   return `${lines.join('\n')}\n`;
 }
+
+/** Where downloaded datasets lie: every command that reads a dataset takes it. */
+export const DATA_DIR_OPTION: OptionSpec = {
+  type: 'string',
+  value: 'DIR',
+  description: 'where downloaded datasets lie (docs/datasets.md)',
+};
+
+/** train and search: the dataset, built in or downloaded, and where the downloaded ones lie. */
+export const DATASET_OPTIONS: Record<string, OptionSpec> = {
+  dataset: {
+    type: 'string',
+    value: 'NAME',
+    description:
+      `built in: ${DATASET_NAMES.filter((name) => !DOWNLOADED_DATASETS.includes(name)).join(', ')}; ` +
+      `downloaded (with --data-dir): ${DOWNLOADED_DATASETS.join(', ')}`,
+  },
+  'data-dir': DATA_DIR_OPTION,
+};
 
 /** train and search: the event datasets' filters and downsampling before framing. */
 export const EVENT_PIPELINE_OPTIONS: Record<string, OptionSpec> = {

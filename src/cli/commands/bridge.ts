@@ -7,7 +7,7 @@
 import { loadModel } from '../../ir/model-files.js';
 import { exportFirmware, readFirmwareImage } from '../../../export/firmware/index.js';
 import { readCalibrationProfile } from '../../../targets/calibration.js';
-import type { CommandSpec, OptionSpec } from '../command.js';
+import { DATA_DIR_OPTION, type CommandSpec, type OptionSpec } from '../command.js';
 import { positiveInt, requireOption, stringOption, UsageError, type OptionValues } from '../args.js';
 import { modelSamples } from '../samples.js';
 import { Progress } from '../progress.js';
@@ -161,7 +161,7 @@ export const deployCommand: CommandSpec = {
     ...BOARD_OPTIONS,
     samples: { type: 'string', value: 'N', description: 'test samples to run on the board (default 100)' },
     dataset: { type: 'string', value: 'NAME', description: "the samples' dataset (default: the model's own)" },
-    'data-dir': { type: 'string', value: 'DIR', description: 'where downloaded datasets lie (docs/datasets.md)' },
+    'data-dir': DATA_DIR_OPTION,
     calibration: {
       type: 'string',
       value: 'FILE',

@@ -31,7 +31,7 @@ import { formatSI } from '../../report/format.js';
 import { textTable } from '../../util/text-table.js';
 import { Progress } from '../progress.js';
 import { BOARD_OPTIONS, boardSource } from './bridge.js';
-import type { CommandSpec } from '../command.js';
+import { DATA_DIR_OPTION, type CommandSpec } from '../command.js';
 import { choice, positiveInt, requireOption, stringOption, UsageError, type OptionValues } from '../args.js';
 
 async function loadAnyModel(file: string, timesteps: number | undefined): Promise<ModelBundle> {
@@ -202,7 +202,7 @@ export const estimateCommand: CommandSpec = {
       description: `chips, comma-separated, or all (default): ${TARGET_NAMES.join(', ')}`,
     },
     dataset: { type: 'string', value: 'NAME', description: "the samples' dataset (default: the model's own)" },
-    'data-dir': { type: 'string', value: 'DIR', description: 'where downloaded datasets lie (docs/datasets.md)' },
+    'data-dir': DATA_DIR_OPTION,
     samples: { type: 'string', value: 'N', description: 'test samples to measure activity on (default 256)' },
     T: { type: 'string', value: 'N', description: 'timesteps for an imported NIR model (default 8)' },
     calibration: { type: 'string', value: 'FILE', description: "a calibration profile: overrides its chip's figures" },

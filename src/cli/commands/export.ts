@@ -16,7 +16,7 @@ import {
   type ExportResult,
   type InspectSummary,
 } from '../../../export/common.js';
-import type { CommandSpec } from '../command.js';
+import { DATA_DIR_OPTION, type CommandSpec } from '../command.js';
 import { formatPercentFixed as percent } from '../../report/format.js';
 import { choice, nonNegativeNumber, positiveInt, requireOption, stringOption, type OptionValues } from '../args.js';
 import { enginePredictions, modelSamples } from '../samples.js';
@@ -272,7 +272,7 @@ export const exportCommand: CommandSpec = {
       description:
         'firmware, netx: --verify fails if accuracy falls more than POINTS below float (default 1; netx: none)',
     },
-    'data-dir': { type: 'string', value: 'DIR', description: 'where downloaded datasets lie (docs/datasets.md)' },
+    'data-dir': DATA_DIR_OPTION,
   },
   notes: [
     '--verify: onnx runs in onnxruntime (spikes identical, membranes < 1e-5); nir is re-imported and run;',

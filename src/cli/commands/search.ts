@@ -16,7 +16,7 @@ import { readCalibrationProfile } from '../../../targets/calibration.js';
 import type { StepReport } from '../../train/trainer.js';
 import { getTarget } from '../../../targets/index.js';
 import { Progress, progressShown } from '../progress.js';
-import { EVENT_PIPELINE_OPTIONS, type CommandSpec } from '../command.js';
+import { DATASET_OPTIONS, EVENT_PIPELINE_OPTIONS, type CommandSpec } from '../command.js';
 import {
   eventPipelineOption,
   choice,
@@ -221,8 +221,7 @@ export const searchCommand: CommandSpec = {
   name: 'search',
   summary: 'the AutoSNN architecture search, spike- or energy-aware, optionally for a chip',
   options: {
-    dataset: { type: 'string', value: 'NAME', description: `${DATASET_NAMES.join(' or ')} (built in)` },
-    'data-dir': { type: 'string', value: 'DIR', description: 'where downloaded datasets lie (docs/datasets.md)' },
+    ...DATASET_OPTIONS,
     ...EVENT_PIPELINE_OPTIONS,
     out: { type: 'string', value: 'DIR', description: 'search.json, the supernet checkpoint, best/ (retrained)' },
     space: {

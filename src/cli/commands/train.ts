@@ -11,7 +11,7 @@ import {
 } from '../../snn/architecture.js';
 import { train, TRAIN_DEFAULTS, type TrainSettings } from '../../train/trainer.js';
 import { Progress } from '../progress.js';
-import { EVENT_PIPELINE_OPTIONS, type CommandSpec } from '../command.js';
+import { DATASET_OPTIONS, EVENT_PIPELINE_OPTIONS, type CommandSpec } from '../command.js';
 import {
   choice,
   eventPipelineOption,
@@ -105,7 +105,7 @@ export const trainCommand: CommandSpec = {
   summary: 'train a spiking network on a dataset into a model directory',
   options: {
     arch: { type: 'string', value: 'NAME|FILE', description: `${BUILTIN_ARCHITECTURES.join(', ')}, or a JSON file` },
-    dataset: { type: 'string', value: 'NAME', description: `${DATASET_NAMES.join(' or ')} (built in)` },
+    ...DATASET_OPTIONS,
     out: {
       type: 'string',
       value: 'DIR',
@@ -127,12 +127,6 @@ export const trainCommand: CommandSpec = {
     },
     resume: { type: 'boolean', description: 'continue from DIR/checkpoint' },
     'max-batches': { type: 'string', value: 'N', description: 'stop each epoch after N batches (quick runs)' },
-    'data-dir': {
-      type: 'string',
-      value: 'DIR',
-      description:
-        'where downloaded datasets lie (cifar10, cifar100, svhn, tiny-imagenet, nmnist, dvs-gesture, cifar10-dvs, shd; docs/datasets.md)',
-    },
     ...EVENT_PIPELINE_OPTIONS,
   },
   run: (values) => {
