@@ -211,3 +211,30 @@ test('RandomAccessFile: positioned reads, cached or direct, and a FormatError pa
   );
   t.throws(() => withRandomAccessFile(path, (f) => f.read(999, 2)), { instanceOf: FormatError });
 });
+
+test('DatasetFilesError: layout lines with notes, one entry marked, other missing things named', (t) => {
+  const layout = {
+    dataset: 'toy',
+    expected: ['a/x.bin   (from a.zip)', 'b/*.bin'],
+    url: 'https://example.org/toy',
+    download: 'a.zip',
+    place: 'unzip it into the data dir',
+  };
+  const marked = new DatasetFilesError(layout, '/d', ['a/x.bin']);
+  t.is(
+    marked.message,
+    "toy: a/x.bin is missing under '/d'. Expected:\n" +
+      '  /d/a/x.bin   (missing)   (from a.zip)\n' +
+      '  /d/b/*.bin\n' +
+      'Download a.zip from https://example.org/toy and unzip it into the data dir.',
+  );
+  const both = new DatasetFilesError(layout, '/d', ['a/x.bin', 'b/*.bin']);
+  t.true(both.message.startsWith("toy: 2 of 2 files are missing under '/d'."), both.message);
+  const folders = new DatasetFilesError({ ...layout, download: undefined, place: undefined }, '/d', ['a/', 'b/']);
+  t.true(folders.message.startsWith("toy: a/, b/ are missing under '/d'."), folders.message);
+  t.true(
+    folders.message.endsWith('Download https://example.org/toy and unpack it into the data dir.'),
+    folders.message,
+  );
+  t.deepEqual(folders.missing, ['a/', 'b/']);
+});
