@@ -7,10 +7,10 @@
  * conv/linear as dense MACs.
  */
 import type { Model } from '../src/ir/model.js';
+import { elementCount } from '../src/ir/shapes.js';
 import { constant, GraphView, synapses, weightCount } from './common.js';
 import { sramAccessJoules, storageBits } from './energy.js';
 import type { Constant, EnergyEstimate, Target } from './types.js';
-import { elementCount } from '../src/ir/shapes.js';
 
 const HOROWITZ = 'Horowitz, "Computing\'s energy problem (and what we can do about it)", ISSCC 2014; specs/energy.md';
 

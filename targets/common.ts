@@ -10,8 +10,8 @@ import type { Conv2dNode, LinearNode, Model, ModelNode, NeuronModel, NeuronNode 
 import { isBinary } from '../src/ir/passes/binary-maxpool.js';
 import { shiftFor, type QuantizationRules } from '../src/ir/passes/quantize.js';
 import type { TensorRecord } from '../src/ir/safetensors.js';
-import type { Activity, Basis, Constant, EnergyOp, FitIssue, Target, Unit } from './types.js';
 import { elementCount } from '../src/ir/shapes.js';
+import type { Activity, Basis, Constant, EnergyOp, FitIssue, Target, Unit } from './types.js';
 
 export function constant(value: number, unit: Unit, source: string, basis: Basis, note?: string): Constant {
   return note === undefined ? { value, unit, source, basis } : { value, unit, source, basis, note };

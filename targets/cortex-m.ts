@@ -19,6 +19,7 @@
 import type { Model } from '../src/ir/model.js';
 import { FIRMWARE_RULES } from '../src/ir/passes/quantize.js';
 import type { TensorRecord } from '../src/ir/safetensors.js';
+import { elementCount } from '../src/ir/shapes.js';
 import {
   batchnormIssues,
   constant,
@@ -31,7 +32,6 @@ import {
 } from './common.js';
 import { storageBits } from './energy.js';
 import type { Constant, FitIssue, FitReport, Target } from './types.js';
-import { elementCount } from '../src/ir/shapes.js';
 
 const MEASURED =
   'the bridge: autosnn calibrate --qemu on the reference firmware (firmware-bridge/, Cortex-M3 build, arm-none-eabi-gcc -O2) ' +

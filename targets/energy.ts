@@ -19,9 +19,9 @@
  */
 import type { Conv2dNode, LinearNode, Model, ModelNode } from '../src/ir/model.js';
 import type { QuantizationRules } from '../src/ir/passes/quantize.js';
+import { elementCount } from '../src/ir/shapes.js';
 import { constant, GraphView, hertz, joules, watts, weightCount, type TargetWithCosts } from './common.js';
 import type { Activity, CalibrationProfile, Constant, EnergyEstimate, EnergyOp, EnergyTerm, Target } from './types.js';
-import { elementCount } from '../src/ir/shapes.js';
 
 export interface EnergyOptions {
   /**

@@ -10,6 +10,7 @@
 import { NETX_RULES } from '../src/ir/passes/quantize.js';
 import type { Model } from '../src/ir/model.js';
 import type { TensorRecord } from '../src/ir/safetensors.js';
+import { elementCount } from '../src/ir/shapes.js';
 import {
   batchnormIssues,
   constant,
@@ -22,7 +23,6 @@ import {
 } from './common.js';
 import { storageBits } from './energy.js';
 import type { Constant, FitIssue, FitReport, Target } from './types.js';
-import { elementCount } from '../src/ir/shapes.js';
 
 const DAVIES =
   'Davies et al., "Loihi: a neuromorphic manycore processor with on-chip learning", IEEE Micro 38(1), 2018, Table 2';

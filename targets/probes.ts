@@ -29,9 +29,9 @@ import { float32Record, readFloat64, type ModelBundle } from '../src/ir/bundle.j
 import { describeValue, FormatError } from '../src/ir/errors.js';
 import { saveModel } from '../src/ir/model-files.js';
 import { type Model, type ModelNode, type NeuronNode, type Pair } from '../src/ir/model.js';
-import { inferShape } from '../src/ir/shapes.js';
 import { runReference } from '../src/ir/reference.js';
 import type { TensorRecord } from '../src/ir/safetensors.js';
+import { inferShape } from '../src/ir/shapes.js';
 import type { EnergyOp } from './types.js';
 import { elementCount } from '../src/ir/shapes.js';
 

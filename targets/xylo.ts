@@ -21,6 +21,7 @@
 import type { LinearNode, Model, ModelNode, NeuronNode } from '../src/ir/model.js';
 import type { QuantizationRules } from '../src/ir/passes/quantize.js';
 import type { TensorRecord } from '../src/ir/safetensors.js';
+import { elementCount } from '../src/ir/shapes.js';
 import {
   batchnormIssues,
   constant,
@@ -35,7 +36,6 @@ import {
   type TargetWithCosts,
 } from './common.js';
 import type { Constant, EnergyOp, FitIssue, FitReport } from './types.js';
-import { elementCount } from '../src/ir/shapes.js';
 
 const ROCKPOOL_A2 = 'Rockpool (synsense/rockpool), rockpool/devices/xylo/syns61201/power_cycles_model.py';
 const ROCKPOOL_A3_IMU =

@@ -26,8 +26,8 @@
 import { activityTotals, type Activity, type NodeActivity } from '../../src/snn/activity.js';
 import { integerCharge, saturate, roundingShiftRight } from '../../src/ir/passes/quantize-model.js';
 import { quantizeAt } from '../../src/ir/passes/quantize.js';
-import type { FirmwareImage, ImageConv2d, ImageLayer, ImageLinear } from './image.js';
 import { elementCount } from '../../src/ir/shapes.js';
+import type { FirmwareImage, ImageConv2d, ImageLayer, ImageLinear } from './image.js';
 
 export interface ImageRun {
   /** Per sample, per class: the sum over T of the class's group of spikes (= float counts × groupSize). */

@@ -4,8 +4,8 @@
  */
 import { readFile } from 'node:fs/promises';
 import type { InspectNode, InspectSummary } from '../common.js';
-import { readNetx, type NetxLayer, type NetxNetwork } from './reader.js';
 import { elementCount } from '../../src/ir/shapes.js';
+import { readNetx, type NetxLayer, type NetxNetwork } from './reader.js';
 
 const pair = (values: number[] | undefined): string | undefined =>
   values === undefined ? undefined : values.length === 2 && values[0] === values[1] ? `${values[0]}` : values.join('×');

@@ -7,11 +7,11 @@
  */
 import type { ModelBundle } from '../../src/ir/bundle.js';
 import { runReference } from '../../src/ir/reference.js';
+import { elementCount } from '../../src/ir/shapes.js';
 import { planNetx, type NetxExportOptions } from './plan.js';
 import { readNetx } from './reader.js';
 import { NetxSimulator, PlanFloatSimulator, quantizeFrame } from './simulate.js';
 import { exportNetx } from './writer.js';
-import { elementCount } from '../../src/ir/shapes.js';
 
 export interface NetxLayerAgreement {
   /** The model's neuron node behind the layer. */

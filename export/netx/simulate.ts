@@ -12,9 +12,9 @@
  * so here every layer reads the layer before it at the same step. Also the float side of the
  * quantisation report: the plan's layers run in float64 with the same structure.
  */
+import { elementCount, windowOutput } from '../../src/ir/shapes.js';
 import type { NetxNetwork, NetxLayer } from './reader.js';
 import { DECAY_UNITY, STATE_SHIFT, type NetxPlan, type PlanSynapseLayer } from './plan.js';
-import { elementCount, windowOutput } from '../../src/ir/shapes.js';
 
 const STATE_LIMIT = 2 ** 23;
 

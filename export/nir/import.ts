@@ -29,9 +29,9 @@
 import path from 'node:path';
 import type { ModelBundle } from '../../src/ir/bundle.js';
 import { type Model, type ModelInput, type ModelNode, type NeuronNode, type Pair } from '../../src/ir/model.js';
-import { inferShape } from '../../src/ir/shapes.js';
 import { validateModel } from '../../src/ir/validate.js';
 import type { TensorRecord } from '../../src/ir/safetensors.js';
+import { inferShape } from '../../src/ir/shapes.js';
 import { readH5, type H5Dataset, type H5Group, type H5Source, type H5Tree } from './hdf5.js';
 import { close, HINTS_KEY, HINTS_VERSION, NIR_DT, type AutoSNNHints, type NeuronHint } from './mapping.js';
 import {

@@ -20,10 +20,10 @@ import { readFloat64, neuronLeak, nodesByName, type ModelBundle } from '../../sr
 import type { Model, ModelNode, NeuronNode } from '../../src/ir/model.js';
 import { isBinary } from '../../src/ir/passes/binary-maxpool.js';
 import { prepareForExport, UnsupportedExportError, type ExportResult, type Semantics } from '../common.js';
+import { elementCount } from '../../src/ir/shapes.js';
 import { floatData, group, int64Data, readH5, stringData, writeH5, type H5Entry, type H5Group } from './hdf5.js';
 import { HINTS_KEY, HINTS_VERSION, NIR_DT, NIR_VERSION, type AutoSNNHints, type NeuronHint } from './mapping.js';
 import { assertNirTree } from './schema.js';
-import { elementCount } from '../../src/ir/shapes.js';
 
 export interface NirExportOptions {
   /** Seconds per timestep for the time constants (default 1e-4, NIR's consensus). */

@@ -18,9 +18,9 @@ import type { NeuronNode } from '../../src/ir/model.js';
 import { Network } from '../../src/snn/network.js';
 import { neuronConfig, runNeuron } from '../../src/snn/neuron.js';
 import { prepareForExport } from '../common.js';
+import { elementCount } from '../../src/ir/shapes.js';
 import { onnx } from './proto.js';
 import { readOnnxMetadata, type OnnxGraphKind, type OnnxMetadata } from './writer.js';
-import { elementCount } from '../../src/ir/shapes.js';
 
 export interface OnnxVerifyOptions {
   /** Samples per onnxruntime and engine run (default 16). */

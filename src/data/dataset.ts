@@ -11,6 +11,7 @@
  * All randomness (shuffles, augmentation, splits) comes from seeds through ./random.ts, keyed by
  * (seed, epoch, position), so any batch can be rebuilt alone and every run gives the same data.
  */
+import { elementCount } from '../ir/shapes.js';
 import {
   applyAugmentation,
   augmentEvents,
@@ -20,7 +21,6 @@ import {
 } from './augment.js';
 import { accumulateFrames, type EventStream, type FrameMode } from './events.js';
 import { createRng, deriveSeed, shuffleInPlace, type Rng } from './random.js';
-import { elementCount } from '../ir/shapes.js';
 
 export type { EventStream } from './events.js';
 export type { AugmentOptions } from './augment.js';

@@ -33,8 +33,8 @@ import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { constants, inflateSync } from 'node:zlib';
 import { FormatError } from '../ir/errors.js';
-import { RandomAccessFile } from './files.js';
 import { elementCount } from '../ir/shapes.js';
+import { RandomAccessFile } from './files.js';
 
 export const MI_INT8 = 1;
 export const MI_UINT8 = 2;

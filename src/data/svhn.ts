@@ -26,12 +26,12 @@
  * mirror-symmetric), as for MNIST.
  */
 import { join } from 'node:path';
+import { elementCount } from '../ir/shapes.js';
 import type { AugmentOptions } from './augment.js';
 import { checkIndex, lazySplits, staticSample, type Split, type SplitName, type StaticDataset } from './dataset.js';
 import { requireDatasetFiles } from './files.js';
 import { FormatError } from '../ir/errors.js';
 import { MatFile, MI_UINT8, type MatArrayData } from './matlab5.js';
-import { elementCount } from '../ir/shapes.js';
 
 export const SVHN_URL = 'http://ufldl.stanford.edu/housenumbers/';
 export const SVHN_SIZE = 32;

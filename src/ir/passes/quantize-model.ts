@@ -31,6 +31,7 @@
  */
 import { neuronLeak, readFloat64, type ModelBundle } from '../bundle.js';
 import type { Conv2dNode, LinearNode, ModelNode, NeuronNode, Pair } from '../model.js';
+import { elementCount } from '../shapes.js';
 import {
   FIRMWARE_RULES,
   quantizeAt,
@@ -41,7 +42,6 @@ import {
   shiftFor,
   type QuantizationRules,
 } from './quantize.js';
-import { elementCount } from '../shapes.js';
 
 /** A node the integer form cannot take, and why. Exporters turn it into their refusal. */
 export class QuantizationError extends Error {
