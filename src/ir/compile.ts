@@ -250,11 +250,14 @@ function resnet19Body(g: GraphWriter, arch: Architecture & { width: number }, x:
 
 export function compileArchitecture(arch: Architecture, provenance: Partial<Model['provenance']> = {}): Model {
   const g = new GraphWriter();
-  const stemWidth = arch.kind === 'autosnn' ? arch.width : arch.kind === 'cifarnet' ? 2 * arch.width : 2 * arch.width;
-  const x = stem(g, arch, stemWidth);
-  if (arch.kind === 'autosnn') classifier(g, arch, autosnnBody(g, arch, x));
-  else if (arch.kind === 'cifarnet') classifier(g, arch, cifarnetBody(g, arch, x), [16 * arch.width, 8 * arch.width]);
-  else classifier(g, arch, resnet19Body(g, arch, x), [4 * arch.width]);
+  if (arch.kind === 'mlp') {
+    classifier(g, arch, g.addInput('input', arch.input.shape), arch.hidden);
+  } else {
+    const x = stem(g, arch, arch.kind === 'autosnn' ? arch.width : 2 * arch.width);
+    if (arch.kind === 'autosnn') classifier(g, arch, autosnnBody(g, arch, x));
+    else if (arch.kind === 'cifarnet') classifier(g, arch, cifarnetBody(g, arch, x), [16 * arch.width, 8 * arch.width]);
+    else classifier(g, arch, resnet19Body(g, arch, x), [4 * arch.width]);
+  }
   return {
     format: 'autosnn-model',
     formatVersion: 1,

@@ -65,7 +65,18 @@ export interface ResNet19Architecture extends Common {
   width: number;
 }
 
-export type Architecture = AutoSnnArchitecture | CifarNetArchitecture | ResNet19Architecture;
+/**
+ * A spiking multi-layer perceptron: the frame flattened, spiking hidden layers of the given
+ * widths, then the classifier and readout. For inputs the conv backbones do not take, such as
+ * SHD's 1×700 channels.
+ */
+export interface MlpArchitecture extends Common {
+  kind: 'mlp';
+  /** Widths of the hidden spiking layers, input side first. */
+  hidden: number[];
+}
+
+export type Architecture = AutoSnnArchitecture | CifarNetArchitecture | ResNet19Architecture | MlpArchitecture;
 
 /** The architectures the AutoSNN authors published (spec table), by the λ they were searched with. */
 export const PUBLISHED_OPS: Record<string, SearchOp[]> = {
@@ -75,7 +86,10 @@ export const PUBLISHED_OPS: Record<string, SearchOp[]> = {
   'autosnn-l24': ['skip_connect', 'SRB_k5', 'skip_connect', 'SCB_k5', 'SRB_k5'],
 };
 
-export const BUILTIN_ARCHITECTURES = [...Object.keys(PUBLISHED_OPS), 'cifarnet', 'resnet19'] as const;
+export const BUILTIN_ARCHITECTURES = [...Object.keys(PUBLISHED_OPS), 'cifarnet', 'resnet19', 'mlp'] as const;
+
+/** The built-in `mlp`: two hidden layers of 16·C neurons (256 at the default C = 16). */
+export const MLP_HIDDEN_PER_WIDTH = 16;
 
 /** Settings a caller may change when instantiating a built-in architecture. */
 export interface ArchitectureSettings {
@@ -125,7 +139,9 @@ export function builtinArchitecture(name: string, settings: ArchitectureSettings
     };
   } else if (name === 'cifarnet') arch = { ...common, kind: 'cifarnet', width };
   else if (name === 'resnet19') arch = { ...common, kind: 'resnet19', width };
-  else {
+  else if (name === 'mlp') {
+    arch = { ...common, kind: 'mlp', hidden: [MLP_HIDDEN_PER_WIDTH * width, MLP_HIDDEN_PER_WIDTH * width] };
+  } else {
     throw new ArchitectureError(
       'architecture',
       'name',
@@ -151,21 +167,21 @@ export function parseArchitecture(json: unknown, source: string): Architecture {
   if (typeof json !== 'object' || json === null || Array.isArray(json)) fail(source, '$', 'expected a JSON object');
   const a = json as Record<string, unknown>;
   const kind = a.kind;
-  if (kind !== 'autosnn' && kind !== 'cifarnet' && kind !== 'resnet19') {
-    fail(source, 'kind', `expected 'autosnn', 'cifarnet' or 'resnet19', got ${JSON.stringify(kind)}`);
+  if (kind !== 'autosnn' && kind !== 'cifarnet' && kind !== 'resnet19' && kind !== 'mlp') {
+    fail(source, 'kind', `expected 'autosnn', 'cifarnet', 'resnet19' or 'mlp', got ${JSON.stringify(kind)}`);
   }
   const name = typeof a.name === 'string' && a.name.length > 0 ? a.name : fail(source, 'name', 'expected a string');
   const timesteps = positiveInteger(a.timesteps, source, 'timesteps');
   const classes = positiveInteger(a.classes, source, 'classes');
   const readoutGroup = positiveInteger(a.readoutGroup ?? 10, source, 'readoutGroup');
-  const width = positiveInteger(a.width, source, 'width');
   const input = a.input as Record<string, unknown> | undefined;
   if (typeof input !== 'object' || input === null) fail(source, 'input', 'expected { shape, encoding }');
   const shape = input.shape;
   if (!Array.isArray(shape) || shape.length !== 3) fail(source, 'input.shape', 'expected [channels, height, width]');
   shape.forEach((v, i) => positiveInteger(v, source, `input.shape[${i}]`));
   const [channels, height, widthPx] = shape as [number, number, number];
-  if (height !== widthPx || ![32, 64, 128].includes(height)) {
+  // The conv backbones downsample a square frame to 32×32; an MLP takes any frame.
+  if (kind !== 'mlp' && (height !== widthPx || ![32, 64, 128].includes(height))) {
     fail(source, 'input.shape', `the backbone takes 32×32, 64×64 or 128×128 frames, got ${height}×${widthPx}`);
   }
   const encoding = input.encoding;
@@ -186,6 +202,14 @@ export function parseArchitecture(json: unknown, source: string): Architecture {
     input: { shape: [channels, height, widthPx], encoding },
     neuron,
   };
+  if (kind === 'mlp') {
+    const hidden = a.hidden;
+    if (!Array.isArray(hidden) || hidden.length === 0) {
+      fail(source, 'hidden', 'expected the widths of the hidden layers, e.g. [256, 256]');
+    }
+    return { ...common, kind, hidden: hidden.map((h, i) => positiveInteger(h, source, `hidden[${i}]`)) };
+  }
+  const width = positiveInteger(a.width, source, 'width');
   if (kind !== 'autosnn') return { ...common, kind, width };
   const backbone = a.backbone ?? 'snn1';
   if (backbone !== 'snn1' && backbone !== 'snn2' && backbone !== 'snn3' && backbone !== 'snn4') {

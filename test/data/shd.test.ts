@@ -25,14 +25,19 @@
  */
 import test from 'ava';
 import h5wasm from 'h5wasm/node';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { gunzipSync } from 'node:zlib';
 import { BatchLoader } from '../../src/data/dataset.js';
 import { DatasetFilesError } from '../../src/data/files.js';
 import { createShd, prepareShd, ShdFile } from '../../src/data/shd.js';
 import { FormatError } from '../../src/ir/errors.js';
+import type { Model } from '../../src/ir/model.js';
+
+const run = promisify(execFile);
 
 test.before(async () => {
   await h5wasm.ready;
@@ -253,4 +258,51 @@ test("a sample whose times and units differ in length: FormatError at that sampl
     t.is(error.path, 'spikes/units[1]');
     t.regex(error.message, /2 units but 1 times/);
   });
+});
+
+test('autosnn train --arch mlp on SHD, then estimate on its whole (one-sample) test split', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'autosnn-shd-cli-'));
+  const out = join(dir, 'run');
+  try {
+    writeDir(dir);
+    const common = ['--data-dir', dir, '--json'];
+    const trained = await run('node', [
+      'bin/autosnn.js',
+      'train',
+      '--arch',
+      'mlp',
+      '--dataset',
+      'shd',
+      '--width',
+      '1',
+      '--T',
+      '4',
+      '--epochs',
+      '1',
+      '--batch',
+      '2',
+      '--out',
+      out,
+      ...common,
+    ]);
+    t.like(JSON.parse(trained.stdout) as object, { out, epochs: 1 });
+    const model = JSON.parse(readFileSync(join(out, 'model.json'), 'utf8')) as Model;
+    t.deepEqual(model.input, { shape: [1, 1, 700], encoding: 'events' });
+    t.deepEqual(
+      model.nodes.filter((n) => n.op === 'linear').map((n) => n.shape),
+      [[16], [16], [200]],
+    );
+    const estimated = await run('node', [
+      'bin/autosnn.js',
+      'estimate',
+      '--model',
+      out,
+      '--target',
+      'cmos45',
+      ...common,
+    ]);
+    t.like(JSON.parse(estimated.stdout) as object, { dataset: 'shd', samples: 1 });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

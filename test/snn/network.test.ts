@@ -79,6 +79,56 @@ test('an event-encoded network takes [T, N, 2, H, W] frames', (t) => {
   network.dispose();
 });
 
+test("an MLP takes any frame (SHD's 1×700 events): flatten, hidden spiking layers, classifier, readout", (t) => {
+  const arch = parseArchitecture(
+    {
+      kind: 'mlp',
+      name: 'shd-mlp',
+      timesteps: 3,
+      classes: 20,
+      input: { shape: [1, 1, 700], encoding: 'events' },
+      hidden: [64, 32],
+    },
+    'shd-mlp.json',
+  );
+  const model = compileArchitecture(arch);
+  t.deepEqual(
+    model.nodes.map((n) => [n.name, n.shape]),
+    [
+      ['input', [1, 1, 700]],
+      ['flatten', [700]],
+      ['fc1.linear', [64]],
+      ['fc1.neuron', [64]],
+      ['fc2.linear', [32]],
+      ['fc2.neuron', [32]],
+      ['classifier.linear', [200]],
+      ['classifier.neuron', [200]],
+      ['readout', [20]],
+      ['output', [20]],
+    ],
+  );
+  const network = new Network(model);
+  E.tidy(() => {
+    const counts = network.forward(E.rand([3, 5, 1, 1, 700]).ge(0.9).to('float32'));
+    t.deepEqual(counts.shape, [5, 20]);
+  });
+  network.dispose();
+  // The built-in: two hidden layers of 16·C.
+  const builtin = builtinArchitecture('mlp', { width: 4, input: { shape: [1, 1, 700], encoding: 'events' } });
+  t.deepEqual(builtin.kind === 'mlp' && builtin.hidden, [64, 64]);
+  const bad = { kind: 'mlp', name: 'm', timesteps: 2, classes: 2, input: { shape: [1, 1, 7], encoding: 'events' } };
+  t.throws(() => parseArchitecture(bad, 'm.json'), {
+    message: /^m\.json: hidden: expected the widths of the hidden layers/,
+  });
+  t.throws(() => parseArchitecture({ ...bad, hidden: [8, 0] }, 'm.json'), {
+    message: /^m\.json: hidden\[1\]: expected a whole number ≥ 1, got 0/,
+  });
+  // The conv backbones still want square 32, 64 or 128 frames.
+  t.throws(() => parseArchitecture({ ...builtinArchitecture('cifarnet'), input: bad.input }, 'c.json'), {
+    message: /^c\.json: input\.shape: the backbone takes 32×32, 64×64 or 128×128 frames, got 1×7/,
+  });
+});
+
 test('save → load → identical outputs', async (t) => {
   E.manualSeed(2);
   const arch = builtinArchitecture('autosnn', { width: 4, timesteps: 2 });

@@ -104,10 +104,13 @@ function table(results: readonly TargetResult[], ann: EnergyEstimate): string {
   return `${textTable(header, rows).join('\n')}\n`;
 }
 
+/** Test samples `estimate` measures activity on unless told. */
+const DEFAULT_SAMPLES = 256;
+
 async function runEstimate(values: OptionValues): Promise<number> {
   const modelPath = requireOption(values, 'model', 'estimate', 'DIR|FILE.nir');
   const targets = targetsFrom(stringOption(values, 'target') ?? 'all');
-  const samples = positiveInt('samples', stringOption(values, 'samples'), 256);
+  const askedSamples = stringOption(values, 'samples');
   const timesteps = stringOption(values, 'T');
   const bundle = await loadAnyModel(modelPath, timesteps === undefined ? undefined : positiveInt('T', timesteps, 8));
   const datasetName = stringOption(values, 'dataset') ?? bundle.model.provenance.dataset;
@@ -115,6 +118,11 @@ async function runEstimate(values: OptionValues): Promise<number> {
   // The model's own event pipeline, unless another dataset is asked for.
   const pipeline = stringOption(values, 'dataset') === undefined ? bundle.model.provenance.eventPipeline : undefined;
   const dataset = getDataset(datasetName, pipeline ? { events: pipeline } : {});
+  // The default takes the whole test split when it is smaller; a number asked for must be there.
+  const samples =
+    askedSamples === undefined
+      ? Math.min(DEFAULT_SAMPLES, dataset.split('test').length)
+      : positiveInt('samples', askedSamples, DEFAULT_SAMPLES);
   const calibrationFile = stringOption(values, 'calibration');
   const calibration: CalibrationProfile | undefined = calibrationFile
     ? await readCalibrationProfile(calibrationFile)
@@ -203,7 +211,11 @@ export const estimateCommand: CommandSpec = {
     },
     dataset: { type: 'string', value: 'NAME', description: "the samples' dataset (default: the model's own)" },
     'data-dir': DATA_DIR_OPTION,
-    samples: { type: 'string', value: 'N', description: 'test samples to measure activity on (default 256)' },
+    samples: {
+      type: 'string',
+      value: 'N',
+      description: `test samples to measure activity on (default ${DEFAULT_SAMPLES}, or the whole test split if smaller)`,
+    },
     T: { type: 'string', value: 'N', description: 'timesteps for an imported NIR model (default 8)' },
     calibration: { type: 'string', value: 'FILE', description: "a calibration profile: overrides its chip's figures" },
     html: { type: 'string', value: 'FILE', description: 'also write the energy report (one self-contained page)' },

@@ -6,7 +6,6 @@ import {
   BUILTIN_ARCHITECTURES,
   builtinArchitecture,
   parseArchitecture,
-  PUBLISHED_OPS,
   type Architecture,
 } from '../../snn/architecture.js';
 import { train, TRAIN_DEFAULTS, type TrainSettings } from '../../train/trainer.js';
@@ -51,7 +50,7 @@ async function resolveArchitecture(
     const json = JSON.parse(await readFile(options.arch, 'utf8')) as Record<string, unknown>;
     return parseArchitecture({ ...json, input, classes, timesteps: json.timesteps ?? options.timesteps }, options.arch);
   }
-  const known = options.arch in PUBLISHED_OPS || options.arch === 'cifarnet' || options.arch === 'resnet19';
+  const known = (BUILTIN_ARCHITECTURES as readonly string[]).includes(options.arch);
   if (!known) return builtinArchitecture(options.arch); // throws the list of built-ins
   return builtinArchitecture(options.arch, { width: options.width, timesteps: options.timesteps, input, classes });
 }
