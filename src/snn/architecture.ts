@@ -182,7 +182,11 @@ export function parseArchitecture(json: unknown, source: string): Architecture {
   const [channels, height, widthPx] = shape as [number, number, number];
   // The conv backbones downsample a square frame to 32×32; an MLP takes any frame.
   if (kind !== 'mlp' && (height !== widthPx || ![32, 64, 128].includes(height))) {
-    fail(source, 'input.shape', `the backbone takes 32×32, 64×64 or 128×128 frames, got ${height}×${widthPx}`);
+    fail(
+      source,
+      'input.shape',
+      `the backbone takes 32×32, 64×64 or 128×128 frames, got ${height}×${widthPx} (an mlp architecture takes any frame)`,
+    );
   }
   const encoding = input.encoding;
   if (encoding !== 'direct' && encoding !== 'events') {
