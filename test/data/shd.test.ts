@@ -285,7 +285,7 @@ test('autosnn train --arch mlp on SHD, then estimate on its whole (one-sample) t
       out,
       ...common,
     ]);
-    t.like(JSON.parse(trained.stdout) as object, { out, epochs: 1 });
+    t.like(JSON.parse(trained.stdout) as object, { model: 'mlp', dataset: 'shd', out, epochs: 1 });
     const model = JSON.parse(readFileSync(join(out, 'model.json'), 'utf8')) as Model;
     t.deepEqual(model.input, { shape: [1, 1, 700], encoding: 'events' });
     t.deepEqual(

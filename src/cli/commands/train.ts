@@ -88,7 +88,9 @@ export async function runTrain(options: TrainCommandOptions): Promise<number> {
   });
   if (options.json) {
     const { history, ...summary } = result;
-    process.stdout.write(`${JSON.stringify({ ...summary, epochsRun: history.length })}\n`);
+    process.stdout.write(
+      `${JSON.stringify({ model: arch.name, dataset: dataset.name, ...summary, epochsRun: history.length })}\n`,
+    );
   } else {
     process.stdout.write(
       `${arch.name} on ${dataset.name}: test accuracy ${(result.testAccuracy * 100).toFixed(2)}%, ` +
