@@ -55,6 +55,19 @@ function accuracy(predicted: readonly number[], labels: readonly number[]): numb
 /** Accuracy points a quantised format may lose against the float network before --verify fails. */
 const DEFAULT_MAX_DROP: Partial<Record<ExportFormat, number>> = { firmware: 1 };
 
+/**
+ * A failed accuracy check on so few samples that one sample is worth more than the allowed drop
+ * says so: the failure may be one unlucky sample, not the quantisation.
+ */
+export function sampleSizeHint(ok: boolean, samples: number, maxDrop: number): string[] {
+  if (ok || !Number.isFinite(maxDrop) || 1 / samples <= maxDrop) return [];
+  const enough = Math.ceil(5 / maxDrop - 1e-9);
+  return [
+    `  on ${samples} samples one sample is ${(100 / samples).toFixed(2)} points, more than the ${(maxDrop * 100).toFixed(2)} allowed: ` +
+      `check on more (--samples ${enough} allows five samples' difference)`,
+  ];
+}
+
 async function verify(
   bundle: ModelBundle,
   format: ExportFormat,
@@ -103,12 +116,14 @@ async function verify(
       const { netxQuantizationReport } = await import('../../../export/netx/report.js');
       const report = await netxQuantizationReport(bundle, samples.data, samples.labels);
       const r = report as unknown as { floatAccuracy: number; quantizedAccuracy: number; samples: number };
+      const ok = r.floatAccuracy - r.quantizedAccuracy <= maxDrop + 1e-12;
       return {
-        ok: r.floatAccuracy - r.quantizedAccuracy <= maxDrop,
+        ok,
         details: report,
         lines: [
           `netx fixed-point simulation vs the float model on ${from}:`,
           `  float ${percent(r.floatAccuracy)}, netx ${percent(r.quantizedAccuracy)} (quantisation error ${((r.floatAccuracy - r.quantizedAccuracy) * 100).toFixed(2)} points${Number.isFinite(maxDrop) ? `, at most ${(maxDrop * 100).toFixed(2)} allowed` : ''})`,
+          ...sampleSizeHint(ok, samples.data.length, maxDrop),
         ],
       };
     }
@@ -121,13 +136,15 @@ async function verify(
       const agree = integer.filter((p, i) => p === float[i]).length;
       const floatAccuracy = accuracy(float, samples.labels);
       const integerAccuracy = accuracy(integer, samples.labels);
+      const ok = floatAccuracy - integerAccuracy <= maxDrop + 1e-12;
       return {
-        ok: floatAccuracy - integerAccuracy <= maxDrop + 1e-12,
+        ok,
         details: { floatAccuracy, integerAccuracy, agreement: agree / integer.length, samples: integer.length },
         lines: [
           `integer reference executor vs the engine (float32) on ${from}:`,
           `  float ${percent(floatAccuracy)}, integer ${percent(integerAccuracy)} (at most ${(maxDrop * 100).toFixed(2)} points lower allowed), same prediction on ${percent(agree / integer.length)}`,
           `  spikes per sample (integer model) ${run.activity.perSample.spikes.toFixed(0)}`,
+          ...sampleSizeHint(ok, integer.length, maxDrop),
         ],
       };
     }
