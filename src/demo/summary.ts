@@ -129,8 +129,15 @@ function resultOf<T>(record: StageRecord | undefined): T | null {
 function exportCheck(format: string, json: ExportJson): string {
   const v = json.verification ?? {};
   switch (format) {
-    case 'onnx':
-      return `onnxruntime: ${Number(v.spikeMismatches)} of ${Number(v.spikesCompared).toLocaleString('en-US')} spikes differ, membranes within ${Number(v.maxMembraneRelativeError).toExponential(1)}`;
+    case 'onnx': {
+      const flips = Number(v.roundingFlips ?? 0);
+      return (
+        `onnxruntime: ${Number(v.spikeMismatches)} of ${Number(v.spikesCompared).toLocaleString('en-US')} spikes differ, membranes within ${Number(v.maxMembraneRelativeError).toExponential(1)}` +
+        (flips > 0
+          ? `; ${flips} rounding flip(s) at θ, ${Number(v.samplesDiverged)} sample(s) compared up to there`
+          : '')
+      );
+    }
     case 'nir':
       return `schema-checked; re-imported, ${Number(v.identicalCounts)} of ${Number(v.samples)} samples identical`;
     case 'netx':

@@ -27,6 +27,7 @@ import {
   verifyOnnx,
   type OnnxVerifyReport,
 } from '../../export/onnx/index.js';
+import { Tally } from '../../export/onnx/verify.js';
 import { onnx } from '../../export/onnx/proto.js';
 import { randomSample, smallBundle } from '../helpers/bundles.js';
 import { conv3x3, ifNeuron } from '../helpers/nodes.js';
@@ -498,4 +499,50 @@ test('inspect reads a foreign ONNX model: initializers listed as inputs are para
   t.throws(() => inspectOnnx(new Uint8Array([0xff, 0xff, 0xff]), 'junk.onnx'), {
     message: /junk.onnx: not an ONNX model/,
   });
+});
+
+test('a spike difference at a membrane within the tolerance of θ is a rounding flip: that sample is compared no further', (t) => {
+  // Two samples of one neuron node with 2 neurons, one step: [N = 2, size = 2].
+  const tally = new Tally();
+  const flips = (onnxMembranes: number[], engineMembranes: number[]) => ({
+    threshold: 1,
+    tolerance: 1e-5,
+    onnx: onnxMembranes,
+    engine: Float32Array.from(engineMembranes),
+  });
+  // Sample 0, neuron 1: onnx did not fire at v = 0.9999999 (θ within 1e-7), the engine did: a flip.
+  tally.spikes(
+    'n',
+    0,
+    0,
+    2,
+    [0, 0, 1, 0],
+    Float32Array.from([0, 1, 1, 0]),
+    0,
+    flips([0.2, 0.9999999, 0, 0.3], [0.2, 0, 0, 0.3]),
+  );
+  t.is(tally.roundingFlips, 1);
+  t.is(tally.spikeMismatches, 0);
+  t.deepEqual([...tally.diverged], [0]);
+  t.like(tally.firstRoundingFlip, { node: 'n', step: 0, sample: 0, index: 1, membrane: 0.9999999 });
+  // Sample 0 is not compared again; sample 1's difference at v = 0.5 is an error.
+  tally.spikes(
+    'm',
+    0,
+    0,
+    2,
+    [1, 1, 0, 1],
+    Float32Array.from([0, 0, 0, 0]),
+    0,
+    flips([0, 0, 0.5, 0], [0.5, 0.5, 0.5, 0.5]),
+  );
+  t.is(tally.spikeMismatches, 1);
+  t.like(tally.firstMismatch, { node: 'm', sample: 1, index: 1, onnx: 1, engine: 0 });
+  t.is(tally.spikesCompared, 4 + 2);
+  // Membranes and counts of the parted sample are skipped.
+  tally.membranes(1, [5, 5, 0.25, 0.25], Float32Array.from([0, 0, 0.25, 0.25]), 0, 0, 2);
+  t.is(tally.maxMembrane, 0);
+  t.is(tally.membranesCompared, 2);
+  tally.counts([9, 9, 3, 4], Float32Array.from([0, 0, 3, 4]), 0, 2);
+  t.is(tally.maxCounts, 0);
 });

@@ -88,6 +88,12 @@ async function verify(
         lines: [
           `onnxruntime vs the engine on ${from}, all ${report.timesteps} steps:`,
           `  spikes compared ${report.spikesCompared.toLocaleString('en-US')}, mismatches ${report.spikeMismatches}`,
+          ...(report.roundingFlips > 0
+            ? [
+                `  rounding flips ${report.roundingFlips} (a membrane within ${report.membraneTolerance.toExponential(0)} of θ, float32 summation order): ` +
+                  `${report.samplesDiverged} of ${report.samples} samples compared up to there`,
+              ]
+            : []),
           `  largest membrane relative error ${report.maxMembraneRelativeError.toExponential(2)} (limit 1e-5)`,
           `  counts ${report.countsMatch ? 'match' : 'DIFFER'}`,
         ],
