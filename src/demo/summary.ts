@@ -133,9 +133,7 @@ function exportCheck(format: string, json: ExportJson): string {
       const flips = Number(v.roundingFlips ?? 0);
       return (
         `onnxruntime: ${Number(v.spikeMismatches)} of ${Number(v.spikesCompared).toLocaleString('en-US')} spikes differ, membranes within ${Number(v.maxMembraneRelativeError).toExponential(1)}` +
-        (flips > 0
-          ? `; ${flips} rounding flip(s) at θ, ${Number(v.samplesDiverged)} sample(s) compared up to there`
-          : '')
+        (flips > 0 ? `; ${flips} rounding flip${flips === 1 ? '' : 's'} at θ` : '')
       );
     }
     case 'nir':
