@@ -32,6 +32,7 @@ import { type Model, type ModelNode, type NeuronNode, type Pair } from '../src/i
 import { runReference } from '../src/ir/reference.js';
 import type { TensorRecord } from '../src/ir/safetensors.js';
 import { inferShape } from '../src/ir/shapes.js';
+import { ifNeuronNode } from '../src/ir/nodes.js';
 import type { EnergyOp } from './types.js';
 import { elementCount } from '../src/ir/shapes.js';
 
@@ -213,24 +214,9 @@ interface ProbeDesign {
   slots: number;
 }
 
-const SURROGATE = { name: 'arctan', alpha: 2 } as const;
-
-function ifNeuron(name: string, input: string, shape: number[], threshold: number): NeuronNode {
-  return {
-    op: 'neuron',
-    name,
-    inputs: [input],
-    shape,
-    model: 'if',
-    vThreshold: threshold,
-    vReset: 0,
-    reset: 'hard',
-    decayInput: false,
-    thresholdTest: '>=',
-    perChannel: false,
-    surrogate: { ...SURROGATE },
-  };
-}
+/** The probes' neurons: integrate-and-fire with the input not decayed (IF ignores it either way). */
+const ifNeuron = (name: string, input: string, shape: number[], threshold: number): NeuronNode =>
+  ifNeuronNode(name, input, shape, { vThreshold: threshold, decayInput: false });
 
 type NodeSpec = ModelNode extends infer N ? (N extends ModelNode ? Omit<N, 'shape'> : never) : never;
 

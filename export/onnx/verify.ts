@@ -215,7 +215,7 @@ export class Tally {
       this.firstMismatch ??= {
         node,
         step,
-        sample: first + Math.floor(i / size),
+        sample,
         index: i % size,
         onnx: onnxValues[i]!,
         engine: engine[offset + i]!,

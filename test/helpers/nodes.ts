@@ -2,26 +2,11 @@
  * Hand-built model nodes for tests: the settings most tests share, overridden where a test is
  * about one of them.
  */
-import type { Conv2dNode, NeuronNode } from '../../src/ir/model.js';
+import type { Conv2dNode } from '../../src/ir/model.js';
+import { ifNeuronNode } from '../../src/ir/nodes.js';
 
-/** An integrate-and-fire neuron: θ 1, hard reset to 0, fires at v ≥ θ, arctan surrogate (α 2). */
-export function ifNeuron(name: string, input: string, shape: number[], extra: Partial<NeuronNode> = {}): NeuronNode {
-  return {
-    op: 'neuron',
-    name,
-    inputs: [input],
-    shape,
-    model: 'if',
-    vThreshold: 1,
-    vReset: 0,
-    reset: 'hard',
-    decayInput: true,
-    thresholdTest: '>=',
-    perChannel: false,
-    surrogate: { name: 'arctan', alpha: 2 },
-    ...extra,
-  };
-}
+/** An integrate-and-fire neuron (θ 1, hard reset to 0, ≥, arctan α 2): the project's own ifNeuronNode. */
+export const ifNeuron = ifNeuronNode;
 
 /** A 3×3 convolution, stride 1, padding 1 (same size), no bias; its weight is `<name>.weight`. */
 export function conv3x3(

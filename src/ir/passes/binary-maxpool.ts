@@ -10,6 +10,7 @@
  */
 import { nodesByName, type ModelBundle } from '../bundle.js';
 import type { Model, ModelNode, NeuronNode, PoolNode } from '../model.js';
+import { ifNeuronNode } from '../nodes.js';
 
 export class NotBinaryError extends Error {
   override readonly name = 'NotBinaryError';
@@ -25,22 +26,9 @@ export function isBinary(model: Model, name: string): boolean {
   return false;
 }
 
-/** The neuron that follows a max-pool's sum-pool. */
+/** The neuron that follows a max-pool's sum-pool: fires when any input spiked (sum ≥ 0.5). */
 export function poolThresholdNeuron(name: string, input: string, shape: number[]): NeuronNode {
-  return {
-    op: 'neuron',
-    name,
-    inputs: [input],
-    shape,
-    model: 'if',
-    vThreshold: 0.5,
-    vReset: 0,
-    reset: 'hard',
-    decayInput: true,
-    thresholdTest: '>=',
-    perChannel: false,
-    surrogate: { name: 'arctan', alpha: 2 },
-  };
+  return ifNeuronNode(name, input, shape, { vThreshold: 0.5 });
 }
 
 export interface MaxPoolRewrite extends ModelBundle {
