@@ -4,7 +4,10 @@
  *    op by op in PyTorch eager (bench/reference_gpu.py) on the same GPU in the same run, in
  *    float32 and with autocast to bfloat16;
  *  - the fused neuron kernel against the op-by-op neuron at T = 4, 8, 16, float32 and bfloat16;
- *  - achieved convolution TFLOP/s against this GPU's measured bfloat16 matrix-product peak.
+ *  - achieved convolution TFLOP/s against this GPU's measured bfloat16 matrix-product peak;
+ * and, as the separate group `gpu-search` (run first in a rental: it is what the search costs),
+ * supernet training and candidate scoring at the paper's CIFAR-10 size, projected onto the
+ * paper's full search.
  * `--dry-run` runs every code path on the CPU at toy sizes (CI), so the benchmark cannot rot
  * between GPU rentals; its numbers mean nothing.
  */
@@ -107,7 +110,13 @@ export interface GpuBenchResult {
   conv: { dtype: string; shape: number[]; forward_tflops: number; forward_backward_tflops: number };
   matmulPeakTflops: number;
   convFractionOfPeak: number;
-  search: SearchThroughput;
+}
+
+export interface GpuSearchBenchResult extends SearchThroughput {
+  device: string;
+  dryRun: boolean;
+  libtorch: string;
+  repeats: number;
 }
 
 /** Median seconds per call of `fn`, with the GPU drained before and after each timed loop. */
@@ -292,10 +301,8 @@ function searchThroughput(device: E.Device, sizes: Sizes, dryRun: boolean, repea
 
 export function benchGpu(options: { repeats: number; dryRun?: boolean }): GpuBenchResult | { skipped: string } {
   const dryRun = options.dryRun === true;
-  if (!dryRun && !E.cudaAvailable()) {
-    const why = E.info().cudaBuild
-      ? 'no CUDA device visible'
-      : 'the engine was built against a CPU libtorch (see README: running on a GPU)';
+  const why = gpuUnavailable(dryRun);
+  if (why) {
     process.stdout.write(`\ngpu: skipped: ${why}\n`);
     return { skipped: why };
   }
@@ -311,7 +318,6 @@ export function benchGpu(options: { repeats: number; dryRun?: boolean }): GpuBen
   );
   const conv = convThroughput(device, sizes, repeats);
   const peak = matmulPeak(device, sizes, repeats);
-  const search = searchThroughput(device, sizes, dryRun, repeats);
   const gpuName = dryRun ? 'cpu (dry run)' : (E.info().devices[0]?.name ?? 'cuda');
 
   const rows: Row[] = [
@@ -332,13 +338,6 @@ export function benchGpu(options: { repeats: number; dryRun?: boolean }): GpuBen
     { name: 'same, forward + backward', value: conv.forward_backward_tflops, unit: 'TFLOP/s' },
     { name: `matrix product ${sizes.matmul}³ (measured peak)`, value: peak, unit: 'TFLOP/s' },
     { name: 'conv fwd+bwd ÷ peak', value: conv.forward_backward_tflops / peak, unit: '', goal: '' },
-    {
-      name: `supernet training C=${search.width} T=${search.timesteps} batch ${search.batch}`,
-      value: search.supernetImagesPerSecond,
-      unit: 'images/s',
-    },
-    { name: 'candidate scoring (10,000 validation images)', value: search.candidatesPerMinute, unit: 'candidates/min' },
-    { name: "the paper's full search (600 epochs, 400 candidates)", value: search.projectedFullSearchHours, unit: 'h' },
   ];
   printTable(`gpu (${gpuName}; libtorch ${E.info().libtorch}; median of ${repeats})`, rows);
   for (const s of trainSteps)
@@ -353,6 +352,42 @@ export function benchGpu(options: { repeats: number; dryRun?: boolean }): GpuBen
     conv,
     matmulPeakTflops: peak,
     convFractionOfPeak: conv.forward_backward_tflops / peak,
-    search,
   };
+}
+
+/** Why the GPU groups cannot run here, or null when they can. */
+function gpuUnavailable(dryRun: boolean): string | null {
+  if (dryRun || E.cudaAvailable()) return null;
+  return E.info().cudaBuild
+    ? 'no CUDA device visible'
+    : 'the engine was built against a CPU libtorch (see README: running on a GPU)';
+}
+
+/** The group `gpu-search`: what one supernet epoch and one candidate cost on this GPU. */
+export function benchGpuSearch(options: {
+  repeats: number;
+  dryRun?: boolean;
+}): GpuSearchBenchResult | { skipped: string } {
+  const dryRun = options.dryRun === true;
+  const why = gpuUnavailable(dryRun);
+  if (why) {
+    process.stdout.write(`\ngpu-search: skipped: ${why}\n`);
+    return { skipped: why };
+  }
+  const device: E.Device = dryRun ? 'cpu' : 'cuda';
+  const repeats = dryRun ? 1 : Math.max(3, Math.min(options.repeats, 7));
+  E.setCudnnBenchmark(true);
+  const search = searchThroughput(device, dryRun ? DRY : FULL, dryRun, repeats);
+  const gpuName = dryRun ? 'cpu (dry run)' : (E.info().devices[0]?.name ?? 'cuda');
+  const rows: Row[] = [
+    {
+      name: `supernet training C=${search.width} T=${search.timesteps} batch ${search.batch}`,
+      value: search.supernetImagesPerSecond,
+      unit: 'images/s',
+    },
+    { name: 'candidate scoring (10,000 validation images)', value: search.candidatesPerMinute, unit: 'candidates/min' },
+    { name: "the paper's full search (600 epochs, 400 candidates)", value: search.projectedFullSearchHours, unit: 'h' },
+  ];
+  printTable(`gpu-search (${gpuName}; libtorch ${E.info().libtorch}; median of ${repeats})`, rows);
+  return { device: gpuName, dryRun, libtorch: E.info().libtorch, repeats, ...search };
 }

@@ -7,7 +7,7 @@ import { parseArgs } from 'node:util';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { benchEngine } from './engine.js';
 import { benchSnn } from './snn.js';
-import { benchGpu } from './gpu.js';
+import { benchGpu, benchGpuSearch } from './gpu.js';
 import { benchSearchAblation } from './search-ablation.js';
 import { benchEstimate } from './estimate.js';
 import { benchBridge } from './bridge.js';
@@ -23,6 +23,7 @@ const GROUPS: Record<string, (options: BenchOptions) => unknown> = {
   engine: benchEngine,
   snn: benchSnn,
   gpu: benchGpu,
+  'gpu-search': benchGpuSearch,
   estimate: benchEstimate,
   bridge: benchBridge,
   'search-ablation': benchSearchAblation,
@@ -30,7 +31,7 @@ const GROUPS: Record<string, (options: BenchOptions) => unknown> = {
 };
 
 /** Groups run when none is named (the long search studies only when asked for). */
-const DEFAULT_GROUPS = ['engine', 'snn', 'gpu', 'estimate', 'bridge'];
+const DEFAULT_GROUPS = ['engine', 'snn', 'gpu', 'gpu-search', 'estimate', 'bridge'];
 
 async function main(): Promise<number> {
   const { values, positionals } = parseArgs({

@@ -4,11 +4,13 @@
 #   1. unpacks the Node binary and the payload that scripts/gpu-pack.sh put in .gpu-pack/;
 #   2. builds the addon against Python's torch (LIBTORCH_USE_PYTORCH=1) with CMake and Ninja;
 #   3. writes `autosnn info --json` and nvidia-smi's view of the GPU;
-#   4. runs the CUDA tests (ava);
-#   5. runs the GPU benchmarks (`bench gpu`: ours against PyTorch eager in the same run);
+#   4. measures the search (`bench gpu-search`: supernet images/s, candidates/min) and runs the
+#      search end to end on the GPU (test/search/cuda.test.ts);
+#   5. runs the other CUDA tests (ava);
+#   6. runs the other GPU benchmarks (`bench gpu`: ours against PyTorch eager in the same run);
 # and writes each stage's output, its time and a summary to OUTDIR. Every stage runs even when
-# an earlier one failed (a rental is too short to stop at the first error); the exit status
-# says whether all passed.
+# an earlier one failed (a rental is too short to stop at the first error), in order of what a
+# cut-short rental should still bring back; the exit status says whether all passed.
 #
 #   scripts/gpu-check.sh OUTDIR            on the GPU machine (about 5 minutes on an H100)
 #   scripts/gpu-check.sh OUTDIR --dry-run  here, on the CPU: the same stages on the existing
@@ -84,24 +86,36 @@ device_info() {
   return 0
 }
 
-cuda_tests() {
-  node node_modules/ava/entrypoints/cli.mjs --timeout=10m test/engine/cuda.test.ts test/engine/amp.test.ts \
-    test/snn/neuron-cuda.test.ts test/train/cuda.test.ts test/search/cuda.test.ts
+ava() {
+  node node_modules/ava/entrypoints/cli.mjs --timeout=10m "$@"
 }
 
-benchmarks() {
-  local flags=(gpu --json)
+search_test() {
+  ava test/search/cuda.test.ts
+}
+
+cuda_tests() {
+  ava test/engine/cuda.test.ts test/engine/amp.test.ts test/snn/neuron-cuda.test.ts test/train/cuda.test.ts
+}
+
+# bench_group NAME: one benchmark group, its JSON copied to OUTDIR/NAME.json.
+bench_group() {
+  local flags=("$1" --json)
   ((dry_run)) && flags+=(--dry-run)
-  node dist/bench/index.js "${flags[@]}" && cp bench-out/gpu.json "$out/gpu.json"
+  node dist/bench/index.js "${flags[@]}" && cp "bench-out/$1.json" "$out/$1.json"
 }
 
 export PATH="$root/.gpu-pack:$PATH"
 export root out dry_run
-export -f unpack build device_info cuda_tests benchmarks
-stage unpack 120 unpack
-stage build 400 build
-stage info 60 device_info
-stage cuda-tests 300 cuda_tests
-stage bench 400 benchmarks
+export -f unpack build device_info ava search_test cuda_tests bench_group
+# In order of what a cut-short rental should still bring back: a device call may run 10 minutes
+# at most, and whatever a stage wrote to OUTDIR before the cut comes back.
+stage unpack 60 unpack
+stage build 240 build
+stage info 30 device_info
+stage search-bench 90 'bench_group gpu-search'
+stage search-test 90 search_test
+stage cuda-tests 180 cuda_tests
+stage bench 180 'bench_group gpu'
 echo "gpu-check: $failures stage(s) failed; outputs in $out" | tee -a "$summary"
 ((failures == 0))
