@@ -1,11 +1,21 @@
 // Prints the node_modules folders a GPU rental needs (scripts/gpu-pack.sh): what builds the
-// addon (node-addon-api, node-api-headers), what the CUDA tests and GPU benchmarks load at run
-// time (ava and its TypeScript provider, the built-in mnist data), and everything those depend
-// on — never onnxruntime or the linters. One path per line.
+// addon (node-addon-api, node-api-headers), the tests' runner (ava and its TypeScript provider),
+// every runtime dependency in package.json but onnxruntime (300 MB, loaded only by ONNX export
+// checks, which need no GPU), and everything those depend on — never the linters. Reading the
+// list from package.json keeps a newly added dependency from breaking a rental (jpeg-js once did).
+// One path per line.
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 
-const ROOTS = ['node-addon-api', 'node-api-headers', 'mnist', 'ava', '@ava/typescript'];
+const LEFT_OUT = new Set(['onnxruntime-node']);
+const runtime = Object.keys(JSON.parse(readFileSync('package.json', 'utf8')).dependencies ?? {});
+const ROOTS = [
+  'node-addon-api',
+  'node-api-headers',
+  'ava',
+  '@ava/typescript',
+  ...runtime.filter((name) => !LEFT_OUT.has(name)),
+];
 
 const found = new Set();
 // Resolves `name` as Node does from `fromDir`: the nearest node_modules upwards that holds it.
