@@ -52,9 +52,10 @@ lint: setup
 check-cuda: setup
 	scripts/check-cuda-compile.sh
 
-# The GPU rental script's CPU rehearsal (same stages, toy sizes), so it cannot rot between rentals.
+# The GPU rental script's CPU rehearsal (same stages, toy sizes, only what the pack carries), so
+# it cannot rot between rentals.
 gpu-dry-run: build
-	scripts/gpu-check.sh bench-out/gpu-dry-run --dry-run
+	scripts/gpu-rehearse.sh bench-out/gpu-dry-run
 
 # What travels to a GPU machine: .gpu-pack/ (≤ 40 MiB); then scripts/gpu-check.sh OUTDIR there.
 gpu-pack: build

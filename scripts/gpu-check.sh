@@ -15,6 +15,7 @@
 #   scripts/gpu-check.sh OUTDIR            on the GPU machine (about 5 minutes on an H100)
 #   scripts/gpu-check.sh OUTDIR --dry-run  here, on the CPU: the same stages on the existing
 #                                          build, CUDA tests skipped, benchmarks at toy sizes
+#                                          (scripts/gpu-rehearse.sh runs it as the pack lays it out)
 set -uo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -63,7 +64,8 @@ unpack() {
 
 build() {
   if ((dry_run)); then
-    make build-native
+    # The rehearsal (scripts/gpu-rehearse.sh) brings this machine's CPU build of the addon.
+    ls -l build/native/Release/autosnn_engine.node
     return
   fi
   # Python's torch finds the CUDA toolkit through nvcc; the image keeps it in /usr/local/cuda.
