@@ -10,6 +10,7 @@ import path from 'node:path';
 import { UsageError, type OptionValues } from './args.js';
 import { COMMON_OPTIONS, commandHelp, type CommandSpec } from './command.js';
 import { COMMANDS } from './commands/index.js';
+import { commandUsageError, unexpectedArgument, unknownCommand } from './usage.js';
 import { prepareDownloadedDatasets, setDataDir } from '../data/index.js';
 
 function version(): string {
@@ -41,8 +42,12 @@ function parseCommand(spec: CommandSpec, argv: string[]): { values: OptionValues
   for (const [name, o] of Object.entries({ ...spec.options, ...COMMON_OPTIONS })) {
     options[name] = { type: o.type, ...(o.multiple ? { multiple: true } : {}) };
   }
-  const { values, positionals } = parseArgs({ args: argv, options, allowPositionals: true, strict: true });
-  return { values: values as OptionValues, positionals };
+  try {
+    const { values, positionals } = parseArgs({ args: argv, options, allowPositionals: true, strict: true });
+    return { values: values as OptionValues, positionals };
+  } catch (error) {
+    throw commandUsageError(spec, error);
+  }
 }
 
 export async function main(argv: string[]): Promise<number> {
@@ -57,14 +62,19 @@ export async function main(argv: string[]): Promise<number> {
       return command === undefined ? 2 : 0;
     }
     const spec = COMMANDS.find((c) => c.name === command);
-    if (!spec) throw new UsageError(`unknown command '${command}' (see autosnn --help)`);
+    if (!spec) {
+      throw unknownCommand(
+        command,
+        COMMANDS.map((c) => c.name),
+      );
+    }
     const { values, positionals } = parseCommand(spec, rest);
     if (values.help === true) {
       process.stdout.write(commandHelp(spec));
       return 0;
     }
     const [least, most] = spec.positionalCount ?? [0, 0];
-    if (positionals.length > most) throw new UsageError(`unexpected argument '${positionals[most]}'`);
+    if (positionals.length > most) throw unexpectedArgument(spec, positionals[most]!, most > 0);
     if (positionals.length < least) throw new UsageError(`${spec.name} needs ${spec.positionals ?? 'an argument'}`);
     // Downloaded datasets are opened far from here (a search's validation, an export's check):
     // the directory is set once for the process.

@@ -43,7 +43,34 @@ test('bad options give one clear line and exit code 2', async (t) => {
   const unknown = await t.throwsAsync(run(BIN, ['frobnicate']));
   t.regex((unknown as unknown as { stderr: string }).stderr, /unknown command 'frobnicate'/);
   const flag = await t.throwsAsync(run(BIN, ['info', '--bogus']));
-  t.regex((flag as unknown as { stderr: string }).stderr, /Unknown option '--bogus'/);
+  t.is(
+    (flag as unknown as { stderr: string }).stderr.trim(),
+    "autosnn: info: unknown option '--bogus' (see autosnn info --help)",
+  );
+});
+
+test('usage slips are worded for the command, with the nearest name', async (t) => {
+  const stderrOf = async (args: string[]): Promise<string> => {
+    const error = await t.throwsAsync(run(BIN, args));
+    t.is((error as { code?: number }).code, 2, args.join(' '));
+    return (error as unknown as { stderr: string }).stderr.trim();
+  };
+  t.is(await stderrOf(['trian']), "autosnn: unknown command 'trian'; did you mean train? (see autosnn --help)");
+  t.is(
+    await stderrOf(['export', '--verfy']),
+    "autosnn: export: unknown option '--verfy'; did you mean --verify? (see autosnn export --help)",
+  );
+  t.is(
+    await stderrOf(['export', 'models/a', '--format', 'onnx']),
+    "autosnn: export: unexpected argument 'models/a'; the model is given as --model models/a (see autosnn export --help)",
+  );
+  t.is(await stderrOf(['estimate', '--target']), 'autosnn: estimate: --target needs a value (NAMES|all)');
+  t.is(await stderrOf(['train', '--json=yes']), 'autosnn: train: --json is a switch and takes no value');
+  t.is(
+    await stderrOf(['train', '--epochs', '-1']),
+    "autosnn: train: --epochs is followed by an option, not its N (a value that starts with '-' is written --epochs=-…)",
+  );
+  t.regex(await stderrOf(['inspect', 'a', 'b']), /^autosnn: inspect: unexpected argument 'b'; it takes FILE/);
 });
 
 test('autosnn train: missing options, a downloaded dataset without its files, an unknown one are explained', async (t) => {
