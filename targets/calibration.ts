@@ -13,6 +13,7 @@ import { describeValue, FormatError } from '../src/ir/errors.js';
 import { ENERGY_OPS, type EnergyFit, type FitEstimate, type FitRow } from './fitter.js';
 import { probeCounts, type ProbeManifest } from './probes.js';
 import type { CalibrationProfile, EnergyOp } from './types.js';
+import { readJsonFile } from '../src/ir/json-file.js';
 
 export const CALIBRATION_FORMAT = 'autosnn-calibration';
 export const CALIBRATION_FORMAT_VERSIONS: readonly number[] = [1];
@@ -139,27 +140,7 @@ export function validateCalibrationProfile(json: unknown, file: string): Calibra
 }
 
 export async function readCalibrationProfile(file: string): Promise<CalibrationProfile> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    throw new FormatError({
-      file,
-      problem: code === 'ENOENT' ? 'no such file' : (error as Error).message,
-      expected: 'a calibration profile (JSON)',
-    });
-  }
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (error) {
-    throw new FormatError({
-      file,
-      problem: `not valid JSON: ${(error as Error).message}`,
-      expected: 'a JSON object: an AutoSNN calibration profile',
-    });
-  }
+  const json = await readJsonFile(file, 'a JSON object: an AutoSNN calibration profile');
   return validateCalibrationProfile(json, file);
 }
 

@@ -22,7 +22,7 @@
  * activity exactly. Expected counts are not derived from these rules but computed by running
  * each probe through the float64 reference interpreter and counting as src/snn/activity.ts does.
  */
-import { mkdir, readFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { writeAtomically } from '../src/util/atomic-write.js';
 import path from 'node:path';
 import { float32Record, readFloat64, type ModelBundle } from '../src/ir/bundle.js';
@@ -35,6 +35,7 @@ import { inferShape } from '../src/ir/shapes.js';
 import { ifNeuronNode } from '../src/ir/nodes.js';
 import type { EnergyOp } from './types.js';
 import { elementCount } from '../src/ir/shapes.js';
+import { readJsonFile } from '../src/ir/json-file.js';
 
 /** Activity of one inference, counted as src/snn/activity.ts counts it (NeuroBench's rules). */
 export interface ProbeActivity {
@@ -523,22 +524,7 @@ export async function writeProbes(dir: string, probes: readonly Probe[]): Promis
 
 /** Reads and checks probes.json; errors name the file and the JSON path. */
 export async function readProbeManifest(file: string): Promise<ProbeManifest> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (error) {
-    throw new FormatError({
-      file,
-      problem: (error as Error).message,
-      expected: 'a probes.json written by writeProbes',
-    });
-  }
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (error) {
-    throw new FormatError({ file, problem: `not valid JSON: ${(error as Error).message}`, expected: 'a JSON object' });
-  }
+  const json = await readJsonFile(file, 'a probes.json written by `autosnn probes`');
   return validateProbeManifest(json, file);
 }
 

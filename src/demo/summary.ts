@@ -2,7 +2,6 @@
  * What the demo found, gathered from its stages' --json results (demo.json) into one typed
  * summary: the terminal table, `autosnn demo --json` and demo-out/index.html all show this.
  */
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { EnergyEstimate } from '../../targets/types.js';
 import type { DeployEnergy } from '../../firmware-bridge/host/deploy.js';
@@ -12,6 +11,7 @@ import { textTable } from '../util/text-table.js';
 import { formatSeconds } from '../cli/progress.js';
 import type { DemoState, StageRecord } from './state.js';
 import { demoPaths, demoStages, type DemoSettings, type StageId } from './stages.js';
+import { readSearchRecord } from '../search/search.js';
 
 // ---- the parts of each command's --json output the demo reads --------------------------------
 
@@ -149,7 +149,7 @@ function exportCheck(format: string, json: ExportJson): string {
 
 async function searchRecord(settings: DemoSettings): Promise<SearchRecord | null> {
   try {
-    return JSON.parse(await readFile(path.join(demoPaths(settings.out).search, 'search.json'), 'utf8')) as SearchRecord;
+    return await readSearchRecord(demoPaths(settings.out).search);
   } catch {
     return null;
   }

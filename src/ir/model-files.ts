@@ -11,6 +11,7 @@ import { describeValue, FormatError } from './errors.js';
 import { type Model } from './model.js';
 import { validateModel } from './validate.js';
 import { decodeSafetensors, encodeSafetensors, type TensorRecord } from './safetensors.js';
+import { parseJsonText } from './json-file.js';
 
 export const MODEL_FILE = 'model.json';
 export const WEIGHTS_FILE = 'weights.safetensors';
@@ -69,11 +70,7 @@ async function readIfPresent(file: string): Promise<Buffer | undefined> {
 }
 
 function parseJson(file: string, bytes: Buffer, expected: string): unknown {
-  try {
-    return JSON.parse(bytes.toString('utf8'));
-  } catch (error) {
-    throw new FormatError({ file, problem: `not valid JSON: ${(error as Error).message}`, expected });
-  }
+  return parseJsonText(file, bytes.toString('utf8'), expected);
 }
 
 /** Reads and validates a model directory: model.json against weights.safetensors, and metrics.json if there. */

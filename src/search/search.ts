@@ -8,8 +8,10 @@
  * start, taking remembered evaluations from search.json instead of scoring them again, so it
  * neither repeats nor loses one, and ends where an uninterrupted run would.
  */
-import { access, mkdir, readFile } from 'node:fs/promises';
+import { access, mkdir } from 'node:fs/promises';
 import { writeAtomically, writeJsonAtomically } from '../util/atomic-write.js';
+import { readJsonFile } from '../ir/json-file.js';
+import { FormatError } from '../ir/errors.js';
 import path from 'node:path';
 import * as E from '../engine/index.js';
 import {
@@ -163,6 +165,18 @@ export interface SearchCallbacks {
 }
 
 const SEARCH_FILE = 'search.json';
+
+/** DIR/search.json, the record `autosnn search --out DIR` writes (and keeps while it runs). */
+export async function readSearchRecord(dir: string): Promise<SearchRecord> {
+  const file = path.join(dir, SEARCH_FILE);
+  const expected = 'the search.json that `autosnn search --out DIR` writes';
+  const json = await readJsonFile(file, expected);
+  const candidates = (json as { candidates?: unknown } | null)?.candidates;
+  if (typeof json !== 'object' || Array.isArray(json) || !Array.isArray(candidates)) {
+    throw new FormatError({ file, problem: 'not a search record: it has no candidates list', expected });
+  }
+  return json as SearchRecord;
+}
 const CHECKPOINT_EVERY = 25;
 /** Validation batches a candidate's synaptic operations are counted on (spikes: all of them). */
 const SYNOPS_BATCHES = 2;
@@ -243,7 +257,7 @@ export class SearchRun {
     await mkdir(this.out, { recursive: true });
     if (options.resume) {
       if (!(await exists(file))) throw new Error(`--resume: no ${SEARCH_FILE} in ${this.out}`);
-      const previous = JSON.parse(await readFile(file, 'utf8')) as SearchRecord;
+      const previous = await readSearchRecord(this.out);
       this.#checkSameConfig(previous);
       for (const c of previous.candidates) this.#remembered.set(c.key, c);
       this.#record = { ...previous, candidates: [], generations: [], stopped: [], finished: false };
@@ -314,9 +328,7 @@ export class SearchRun {
     const dir = path.join(this.out, 'supernet');
     const progress = this.#record.supernet;
     if (this.settings.supernetFrom) {
-      const source = JSON.parse(
-        await readFile(path.join(this.settings.supernetFrom, SEARCH_FILE), 'utf8'),
-      ) as SearchRecord;
+      const source = await readSearchRecord(this.settings.supernetFrom);
       if (JSON.stringify(source.config.space) !== JSON.stringify(this.settings.space)) {
         throw new Error(`--supernet-from ${this.settings.supernetFrom}: its search space differs from this one`);
       }
@@ -660,7 +672,7 @@ export async function retrainFromSearch(
   callbacks: SearchCallbacks = {},
 ): Promise<TrainResult> {
   const file = path.join(dir, SEARCH_FILE);
-  const record = JSON.parse(await readFile(file, 'utf8')) as SearchRecord;
+  const record = await readSearchRecord(dir);
   if (!record.best) throw new Error(`${file}: the search found no feasible architecture to retrain`);
   const settings = { ...record.config, retrainEpochs: epochs ?? (record.config.retrainEpochs || 10) } as SearchSettings;
   const out = path.join(dir, 'best');

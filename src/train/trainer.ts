@@ -7,7 +7,7 @@
  * statistics are re-estimated on clean training batches after each epoch (see
  * Network.recalibrateBatchNorm), which does not change the training trajectory.
  */
-import { mkdir, readFile, rename, access } from 'node:fs/promises';
+import { mkdir, rename, access } from 'node:fs/promises';
 import { writeJsonAtomically } from '../util/atomic-write.js';
 import path from 'node:path';
 import * as E from '../engine/index.js';
@@ -20,6 +20,7 @@ import { Network } from '../snn/network.js';
 import { ActivityCounter, type ActivityTotals } from '../snn/activity.js';
 import { predictions, rateLoss, type LossName } from '../snn/loss.js';
 import { explainOutOfMemory } from './out-of-memory.js';
+import { readJsonFile } from '../ir/json-file.js';
 
 export interface TrainSettings {
   epochs: number;
@@ -189,7 +190,7 @@ async function trainOrThrow(
         `--resume: no checkpoint in ${checkpointDir} (expected state.json, model.json, weights.safetensors)`,
       );
     }
-    state = JSON.parse(await readFile(statePath, 'utf8')) as CheckpointState;
+    state = (await readJsonFile(statePath, 'a training checkpoint state.json')) as CheckpointState;
     const loaded = await loadModel(checkpointDir);
     model = loaded.model;
     network = new Network(model, { weights: loaded.weights, device: settings.device });

@@ -2,6 +2,9 @@ import test from 'ava';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { readFileSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 
 const run = promisify(execFile);
 const BIN = 'bin/autosnn.js';
@@ -138,4 +141,32 @@ test('autosnn train --json on a few batches writes a model and prints one summar
   t.true(summary.testAccuracy >= 0 && summary.testAccuracy <= 1);
   const { rm } = await import('node:fs/promises');
   await rm(out, { recursive: true, force: true });
+});
+
+test('a missing or malformed file is named, with what was expected there', async (t) => {
+  const dir = await mkdtemp(path.join(tmpdir(), 'cli-files-'));
+  try {
+    const stderrOf = async (args: string[]): Promise<string> => {
+      const error = await t.throwsAsync(run(BIN, args));
+      t.is((error as { code?: number }).code, 1, args.join(' '));
+      return (error as unknown as { stderr: string }).stderr.trim();
+    };
+    const none = path.join(dir, 'none');
+    t.is(
+      await stderrOf(['inspect', none]),
+      `autosnn: ${none}: no such file or directory (expected a model directory, ONNX, NIR or netx HDF5, or a firmware image)`,
+    );
+    t.is(
+      await stderrOf(['retrain', '--search', none]),
+      `autosnn: ${none}/search.json: no such file (expected the search.json that \`autosnn search --out DIR\` writes)`,
+    );
+    const arch = path.join(dir, 'arch.json');
+    await writeFile(arch, '{"kind": "mlp",}');
+    t.regex(
+      await stderrOf(['train', '--arch', arch, '--dataset', 'mnist', '--out', path.join(dir, 'out')]),
+      new RegExp(`^autosnn: ${arch} at byte 15: not valid JSON: .+ \\(expected an architecture JSON object`),
+    );
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 });

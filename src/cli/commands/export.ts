@@ -6,6 +6,7 @@
 import { readFile, stat, writeFile, mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { loadModel } from '../../ir/model-files.js';
+import { FormatError } from '../../ir/errors.js';
 import { elementCount, requiredTensors } from '../../ir/shapes.js';
 import type { ModelBundle } from '../../ir/bundle.js';
 import { runReference } from '../../ir/reference.js';
@@ -241,8 +242,14 @@ function modelSummary(bundle: ModelBundle, file: string, bytes: number): Inspect
   };
 }
 
+const INSPECTABLE = 'a model directory, ONNX, NIR or netx HDF5, or a firmware image';
+
 export async function inspectPath(file: string): Promise<InspectSummary> {
-  const info = await stat(file);
+  const info = await stat(file).catch((error: NodeJS.ErrnoException) => {
+    throw error.code === 'ENOENT'
+      ? new FormatError({ file, problem: 'no such file or directory', expected: INSPECTABLE })
+      : error;
+  });
   if (info.isDirectory()) {
     const bundle = await loadModel(file);
     const size = (await stat(path.join(file, 'weights.safetensors'))).size;
@@ -267,9 +274,7 @@ export async function inspectPath(file: string): Promise<InspectSummary> {
   try {
     return inspectOnnx(bytes, file);
   } catch (error) {
-    throw new Error(
-      `${file}: not a format autosnn reads (a model directory, ONNX, NIR or netx HDF5, or a firmware image): ${(error as Error).message}`,
-    );
+    throw new Error(`${file}: not a format autosnn reads (${INSPECTABLE}): ${(error as Error).message}`);
   }
 }
 

@@ -1,5 +1,4 @@
 /** `autosnn search` and `autosnn retrain`: the AutoSNN search (src/search) from the command line. */
-import { readFile } from 'node:fs/promises';
 import { getDataset, DATASET_NAMES } from '../../data/index.js';
 import { SEARCH_OPS, type Backbone } from '../../snn/architecture.js';
 import { neuronOf, parseOps, spaceSize, type SearchSpace } from '../../search/space.js';
@@ -318,8 +317,3 @@ export const retrainCommand: CommandSpec = {
     return 0;
   },
 };
-
-/** Reads a search.json (for reports and tests). */
-export async function readSearchRecord(file: string): Promise<SearchRecord> {
-  return JSON.parse(await readFile(file, 'utf8')) as SearchRecord;
-}

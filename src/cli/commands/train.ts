@@ -1,5 +1,4 @@
 /** `autosnn train`: train an architecture on a dataset into a model directory. */
-import { readFile } from 'node:fs/promises';
 import * as E from '../../engine/index.js';
 import { DATASET_NAMES, getDataset } from '../../data/index.js';
 import {
@@ -11,6 +10,7 @@ import {
 import { train, TRAIN_DEFAULTS, type TrainSettings } from '../../train/trainer.js';
 import { Progress } from '../progress.js';
 import { DATASET_OPTIONS, EVENT_PIPELINE_OPTIONS, type CommandSpec } from '../command.js';
+import { readJsonFile } from '../../ir/json-file.js';
 import {
   choice,
   eventPipelineOption,
@@ -47,7 +47,10 @@ async function resolveArchitecture(
     encoding: events ? ('events' as const) : ('direct' as const),
   };
   if (options.arch.endsWith('.json')) {
-    const json = JSON.parse(await readFile(options.arch, 'utf8')) as Record<string, unknown>;
+    const json = (await readJsonFile(
+      options.arch,
+      'an architecture JSON object, as README.md (The command line) describes',
+    )) as Record<string, unknown>;
     return parseArchitecture({ ...json, input, classes, timesteps: json.timesteps ?? options.timesteps }, options.arch);
   }
   const known = (BUILTIN_ARCHITECTURES as readonly string[]).includes(options.arch);

@@ -1,0 +1,41 @@
+/**
+ * Reading a JSON file the way every reader of the project should: a missing file, a folder where
+ * a file was expected, or text that is not JSON each become one FormatError naming the file, the
+ * byte offset of a syntax error, and what the caller expected the file to be. The caller then
+ * checks the document's shape with its own validator.
+ */
+import { readFile } from 'node:fs/promises';
+import { FormatError } from './errors.js';
+
+const FILE_PROBLEMS: Record<string, string> = {
+  ENOENT: 'no such file',
+  EISDIR: 'is a directory, not a file',
+  EACCES: 'permission denied',
+  ENOTDIR: 'a folder on its path is a file',
+};
+
+/** `text` (from `file`) as JSON; a syntax error names its byte offset. */
+export function parseJsonText(file: string, text: string, expected: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    const message = (error as Error).message;
+    const position = /at position (\d+)/.exec(message)?.[1];
+    const offset = position === undefined ? undefined : Buffer.byteLength(text.slice(0, Number(position)));
+    const problem = `not valid JSON: ${message.replace(/ in JSON at position \d+.*$/, '')}`;
+    throw new FormatError({ file, offset, problem, expected });
+  }
+}
+
+/** Reads `file` and parses it as JSON; `expected` says what the file should be, for errors. */
+export async function readJsonFile(file: string, expected: string): Promise<unknown> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? '';
+    throw new FormatError({ file, problem: FILE_PROBLEMS[code] ?? (error as Error).message, expected });
+  }
+  if (text.trim() === '') throw new FormatError({ file, problem: 'empty file', expected });
+  return parseJsonText(file, text, expected);
+}
