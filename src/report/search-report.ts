@@ -5,6 +5,8 @@
  */
 import type { Candidate, SearchRecord } from '../search/search.js';
 import { energyTarget, isPareto } from '../search/fitness.js';
+import { spaceSize, type SearchSpace } from '../search/space.js';
+import { POSITIONS } from '../snn/architecture.js';
 import { lineChart, scatterChart, type LineSeries, type ScatterKind, type ScatterPoint } from './charts/index.js';
 import { formatNumber, formatPercent, formatValue } from './format.js';
 import { html, htmlPage, numCell, raw, table, type Cell, type Html } from './html.js';
@@ -66,6 +68,8 @@ function byFitness(a: Candidate, b: Candidate): number {
   return fb - fa || b.accuracy - a.accuracy || a.cost - b.cost || a.key.localeCompare(b.key);
 }
 
+const spaceTitle = (space: SearchSpace): string => (space.kind === 'mlp' ? 'spiking MLP' : space.backbone);
+
 function strategyName(record: SearchRecord): string {
   const { strategy, evolution } = record.config;
   if (strategy === 'random') return `random search, ${evolution.population * evolution.generations} draws`;
@@ -76,16 +80,19 @@ function strategyName(record: SearchRecord): string {
 function summarySection(record: SearchRecord, cost: CostAxis): Html {
   const { config, candidates, best, retrained, supernet } = record;
   const space = config.space;
-  const positions = candidates[0]?.ops.length || best?.ops.length || 5;
   const infeasible = candidates.filter((c) => !c.feasible).length;
   const generations = new Set(candidates.map((c) => c.generation)).size;
   const rows: Array<[string, Html | string]> = [
     ['dataset', config.dataset],
     [
       'search space',
-      html`${space.backbone}, width ${space.width}, T = ${space.timesteps}, ${space.neuron.kind.toUpperCase()} neurons,
-      ${space.pool} pooling; ${space.ops.map((op, i) => html`${i > 0 ? ', ' : ''}<code>${op}</code>`)} at ${positions}
-      positions (${formatNumber(space.ops.length ** positions)} architectures)`,
+      space.kind === 'mlp'
+        ? html`spiking MLP, T = ${space.timesteps}, ${space.neuron.kind.toUpperCase()} neurons; ${space.layers}
+            positions, each a hidden layer of ${space.widths.map((w, i) => html`${i > 0 ? ', ' : ''}<code>${w}</code>`)}
+            neurons or <code>skip</code> (${formatNumber(spaceSize(space))} architectures)`
+        : html`${space.backbone}, width ${space.width}, T = ${space.timesteps}, ${space.neuron.kind.toUpperCase()}
+          neurons, ${space.pool} pooling; ${space.ops.map((op, i) => html`${i > 0 ? ', ' : ''}<code>${op}</code>`)} at
+          ${POSITIONS} positions (${formatNumber(spaceSize(space))} architectures)`,
     ],
     ['strategy', strategyName(record)],
     ['objective', html`<code>${config.objectiveName}</code>`],
@@ -387,7 +394,7 @@ export function renderSearchReport(record: SearchRecord): string {
   const cost = costAxis(record);
   const { config } = record;
   const body = html`<header>
-      <h1>Architecture search: ${config.dataset}, ${config.space.backbone}</h1>
+      <h1>Architecture search: ${config.dataset}, ${spaceTitle(config.space)}</h1>
       <p class="meta">
         objective <code>${config.objectiveName}</code> · λ = ${formatNumber(config.lambda)} ·
         ${record.candidates.length} candidates · ${record.finished ? 'finished' : 'not finished'}
@@ -403,5 +410,9 @@ export function renderSearchReport(record: SearchRecord): string {
     </header>
     ${summarySection(record, cost)} ${fitnessSection(record)} ${tradeoffSection(record, cost)}
     ${supernetSection(record)} ${candidatesSection(record, cost)}`;
-  return htmlPage({ title: `Architecture search: ${config.dataset}, ${config.space.backbone}`, body, css: SEARCH_CSS });
+  return htmlPage({
+    title: `Architecture search: ${config.dataset}, ${spaceTitle(config.space)}`,
+    body,
+    css: SEARCH_CSS,
+  });
 }

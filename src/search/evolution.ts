@@ -13,7 +13,7 @@
  */
 import type { Rng } from '../data/index.js';
 import type { SearchOp } from '../snn/architecture.js';
-import { genomeKey, randomGenome, spaceSize, type Genome, type SearchSpace } from './space.js';
+import { genomeKey, positionChoices, randomGenome, spaceSize, type Genome, type SearchSpace } from './space.js';
 
 export interface Scored {
   genome: Genome;
@@ -66,15 +66,18 @@ export interface GenerationHooks<T extends Scored> {
 /** How many tries to find an unseen genome before settling for a random unseen one. */
 const TRIES = 50;
 
-function mutate(parent: Genome, space: SearchSpace, p: number, rng: Rng): SearchOp[] {
-  return parent.map((op) => {
-    if (space.ops.length < 2 || rng.next() >= p) return op;
-    const others = space.ops.filter((o) => o !== op);
+function mutate(parent: Genome, space: SearchSpace, p: number, rng: Rng): string[] {
+  const choices = positionChoices(space);
+  return parent.map((choice, position) => {
+    const options = choices[position]!;
+    if (options.length < 2 || rng.next() >= p) return choice;
+    const others = options.filter((o) => o !== choice);
     return others[rng.int(others.length)]!;
   });
 }
 
-function crossover(a: Genome, b: Genome, rng: Rng): SearchOp[] {
+function crossover(a: Genome, b: Genome, rng: Rng): string[] {
+  if (a.length < 2) return [...a]; // one position: no point to cut at
   const cut = 1 + rng.int(a.length - 1); // one cut point between positions
   return [...a.slice(0, cut), ...b.slice(cut)];
 }

@@ -31,7 +31,7 @@ import { energyPerInference, energyUnavailableReason } from '../../targets/energ
 import type { CalibrationProfile, Target } from '../../targets/types.js';
 import { train, TRAIN_DEFAULTS, type StepReport, type TrainResult } from '../train/trainer.js';
 import { Supernet } from './supernet.js';
-import { architectureOf, genomeKey, type Genome, type SearchSpace } from './space.js';
+import { architectureOf, genomeKey, randomGenome, type Genome, type SearchSpace } from './space.js';
 import {
   EVOLUTION_DEFAULTS,
   evolve,
@@ -380,10 +380,7 @@ export class SearchRun {
         }
         // One architecture drawn uniformly per mini-batch, from (seed, epoch, batch) alone.
         const rng = createRng(deriveSeed(this.settings.seed, 1, epoch, b));
-        const genome = Array.from(
-          { length: 5 },
-          () => this.settings.space.ops[rng.int(this.settings.space.ops.length)]!,
-        );
+        const genome = randomGenome(this.settings.space, rng);
         const batch = await next!;
         const request = () => (b + 1 < batches ? source.batch(epoch, b + 1) : null);
         // A worker decodes the next batch while this one trains.

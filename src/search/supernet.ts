@@ -4,9 +4,17 @@
  * Single-path one-shot training draws one architecture uniformly per mini-batch and trains only
  * that path. A candidate runs as an ordinary Network over the supernet's tensors (no copies).
  *
- * Tensors are keyed by their weight name in the compiled candidate, with the position's
- * operation spliced in for searched positions: `op3.1.conv.weight` of a candidate whose position
- * 3 is SRB_k5 is the supernet's `op3[SRB_k5].1.conv.weight`.
+ * Tensors are keyed by their weight name in the compiled candidate, with the position's choice
+ * spliced in for searched positions: `op3.1.conv.weight` of a candidate whose position 3 is
+ * SRB_k5 is the supernet's `op3[SRB_k5].1.conv.weight`.
+ *
+ * In the MLP space a layer's weights depend on its width and on its source's (the input, or an
+ * earlier position's layer of some width, as positions between may be skipped), so each such
+ * pair holds its own: `h2[128]<h0[64].linear.weight` is position 2 at width 128 fed by position 0
+ * at width 64, `h2[128].neuron.w` its neurons', `classifier<in.linear.weight` the classifier of
+ * the candidate with every position skipped. Sharing one matrix across widths (slimmable
+ * networks) was tried first: a narrow candidate's corner of a matrix initialised for the widest
+ * fan-in drove too little current, and the supernet's deeper paths fell silent.
  */
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -16,25 +24,61 @@ import { decodeSafetensors, encodeSafetensors, type TensorRecord } from '../ir/s
 import type { Model } from '../ir/model.js';
 import { Network } from '../snn/network.js';
 import { rateLoss } from '../snn/loss.js';
+import { requiredTensors } from '../ir/shapes.js';
 import { POSITIONS } from '../snn/architecture.js';
-import { architectureOf, type Genome, type SearchSpace } from './space.js';
+import { architectureOf, SKIP, type Genome, type SearchSpace } from './space.js';
 
 const POSITION_TENSOR = /^op(\d+)\.(.*)$/;
+const MLP_TENSOR = /^(fc(\d+)|classifier)\.(.*)$/;
 
 /** The supernet's key of a candidate's weight name. */
-export function supernetKey(tensorName: string, genome: Genome): string {
+export function supernetKey(tensorName: string, genome: Genome, space?: SearchSpace): string {
+  if (space?.kind === 'mlp') return mlpKey(tensorName, genome);
   const match = POSITION_TENSOR.exec(tensorName);
   if (!match) return tensorName;
   const position = Number(match[1]);
   return `op${position}[${genome[position]}].${match[2]}`;
 }
 
-function tensorNamesOf(model: Model): string[] {
-  const names: string[] = [];
-  for (const node of model.nodes) {
-    if ('weights' in node && node.weights) names.push(...Object.values(node.weights as Record<string, string>));
+/** An MLP candidate's `fc<k>.…` (its k-th present layer) or `classifier.…` as a supernet key. */
+function mlpKey(tensorName: string, genome: Genome): string {
+  const match = MLP_TENSOR.exec(tensorName);
+  if (!match) return tensorName;
+  const present = genome.flatMap((choice, position) => (choice === SKIP ? [] : [`h${position}[${choice}]`]));
+  const layer = match[2] === undefined ? present.length : Number(match[2]) - 1; // index into `present`
+  const name = match[2] === undefined ? 'classifier' : present[layer]!;
+  const rest = match[3]!;
+  if (!rest.startsWith('linear.')) return `${name}.${rest}`;
+  return `${name}<${layer === 0 ? 'in' : present[layer - 1]}.${rest}`;
+}
+
+/**
+ * Genomes whose networks hold every tensor of the space between them: in the conv space one per
+ * operation (that operation everywhere); in the MLP space one per pair of a position's layer and
+ * its source (the input, or an earlier position's layer), each of every width, the other
+ * positions skipped; and the one with every position skipped (the classifier on the input).
+ */
+function ownerGenomes(space: SearchSpace): string[][] {
+  if (space.kind !== 'mlp') return space.ops.map((op) => Array<string>(POSITIONS).fill(op));
+  const widths = space.widths.map(String);
+  const skipped = (): string[] => Array<string>(space.layers).fill(SKIP);
+  const genomes = [skipped()];
+  for (let position = 0; position < space.layers; position++) {
+    for (const width of widths) {
+      const fromInput = skipped();
+      fromInput[position] = width;
+      genomes.push(fromInput);
+      for (let source = 0; source < position; source++) {
+        for (const sourceWidth of widths) {
+          const genome = skipped();
+          genome[source] = sourceWidth;
+          genome[position] = width;
+          genomes.push(genome);
+        }
+      }
+    }
   }
-  return names;
+  return genomes;
 }
 
 export interface CandidateNetwork {
@@ -56,14 +100,18 @@ export class Supernet {
   constructor(space: SearchSpace, device: E.Device = 'cpu') {
     this.space = space;
     this.device = device;
-    // One network per operation with that operation everywhere covers every (position, op) pair.
-    for (const op of space.ops) {
-      const genome = Array<typeof op>(POSITIONS).fill(op);
+    for (const genome of ownerGenomes(space)) {
       const owner = new Network(compileArchitecture(architectureOf(space, genome)), { device });
       this.#owners.push(owner);
       for (const [name, tensor] of owner.namedTensors()) {
-        const key = supernetKey(name, genome);
+        const key = supernetKey(name, genome, space);
         if (!this.#store.has(key)) this.#store.set(key, tensor);
+      }
+    }
+    const gain = Number(process.env.MLP_GAIN ?? '1');
+    if (space.kind === 'mlp' && gain !== 1) {
+      for (const [key, tensor] of this.#store) {
+        if (key.includes('.linear.weight')) E.tidy(() => E.noGrad(() => tensor.assign(tensor.mul(gain))));
       }
     }
   }
@@ -85,19 +133,23 @@ export class Supernet {
   candidate(genome: Genome, options: { ownStatistics?: boolean } = {}): CandidateNetwork {
     const model = compileArchitecture(architectureOf(this.space, genome));
     const tensors = new Map<string, E.Tensor>();
-    const copies: E.Tensor[] = [];
+    const own: E.Tensor[] = [];
     const statistics = new Set<string>();
     if (options.ownStatistics) {
       for (const node of model.nodes) {
         if (node.op === 'batchnorm') statistics.add(node.weights.runningMean).add(node.weights.runningVar);
       }
     }
-    for (const name of tensorNamesOf(model)) {
-      const shared = this.#store.get(supernetKey(name, genome));
+    for (const { tensor: name, shape } of model.nodes.flatMap((node) => requiredTensors(node))) {
+      const key = supernetKey(name, genome, this.space);
+      const shared = this.#store.get(key);
       if (!shared) throw new Error(`supernet: no tensor for '${name}' of ${genome.join(',')}`);
+      if (shape.length !== shared.shape.length || shape.some((size, dim) => size !== shared.shape[dim])) {
+        throw new Error(`supernet: '${key}' is [${shared.shape.join(', ')}], '${name}' needs [${shape.join(', ')}]`);
+      }
       if (statistics.has(name)) {
         const copy = E.keep(shared.clone());
-        copies.push(copy);
+        own.push(copy);
         tensors.set(name, copy);
       } else {
         tensors.set(name, shared);
@@ -109,7 +161,7 @@ export class Supernet {
       model,
       dispose: () => {
         network.dispose();
-        E.dispose(copies);
+        E.dispose(own);
       },
     };
   }

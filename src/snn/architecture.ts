@@ -208,9 +208,8 @@ export function parseArchitecture(json: unknown, source: string): Architecture {
   };
   if (kind === 'mlp') {
     const hidden = a.hidden;
-    if (!Array.isArray(hidden) || hidden.length === 0) {
-      fail(source, 'hidden', 'expected the widths of the hidden layers, e.g. [256, 256]');
-    }
+    // No hidden layer is allowed: the classifier then spikes straight from the input.
+    if (!Array.isArray(hidden)) fail(source, 'hidden', 'expected the widths of the hidden layers, e.g. [256, 256]');
     return { ...common, kind, hidden: hidden.map((h, i) => positiveInteger(h, source, `hidden[${i}]`)) };
   }
   const width = positiveInteger(a.width, source, 'width');

@@ -1,7 +1,7 @@
 /** `autosnn search` and `autosnn retrain`: the AutoSNN search (src/search) from the command line. */
 import { getDataset, DATASET_NAMES } from '../../data/index.js';
 import { SEARCH_OPS, type Backbone } from '../../snn/architecture.js';
-import { neuronOf, parseOps, spaceSize, type SearchSpace } from '../../search/space.js';
+import { describeSpace, neuronOf, parseOps, type SearchSpace } from '../../search/space.js';
 import { parseObjective } from '../../search/fitness.js';
 import { EVOLUTION_DEFAULTS } from '../../search/evolution.js';
 import {
@@ -31,13 +31,63 @@ import {
   type OptionValues,
 } from '../args.js';
 
-function settingsFrom(values: OptionValues): SearchSettings {
-  const datasetName = requireOption(values, 'dataset', 'search', `(${DATASET_NAMES.join(' or ')})`);
-  const events = eventPipelineOption(values);
-  const dataset = getDataset(datasetName, events ? { events } : {});
-  const backbone = choice('space', stringOption(values, 'space'), ['snn1', 'snn2', 'snn3', 'snn4'] as const, 'snn1');
-  const neuron = choice('neuron', stringOption(values, 'neuron'), ['if', 'lif', 'plif'] as const, 'plif');
-  const pool = choice('pool', stringOption(values, 'pool'), ['max', 'sum'] as const, 'max');
+/** MLP width choices per unit of --width: 4C, 8C and 16C (64, 128 and 256 at C = 16). */
+const MLP_WIDTHS_PER_C = [4, 8, 16];
+const MLP_DEFAULT_LAYERS = 3;
+const CONV_ONLY = ['pool', 'ops'] as const;
+const MLP_ONLY = ['hidden', 'layers'] as const;
+
+/** The frames the conv backbones take (square 32, 64 or 128); any other needs the MLP space. */
+function convTakes(shape: readonly number[]): boolean {
+  return shape.length === 3 && shape[1] === shape[2] && [32, 64, 128].includes(shape[1]!);
+}
+
+function widthList(text: string): number[] {
+  const widths = text.split(',').map((part) => part.trim());
+  if (widths.some((w) => !/^[1-9]\d*$/.test(w))) {
+    throw new UsageError(
+      `--hidden: expected widths as whole numbers ≥ 1, comma-separated (e.g. 64,128,256), got '${text}'`,
+    );
+  }
+  return [...new Set(widths.map(Number))].sort((a, b) => a - b);
+}
+
+function spaceFrom(values: OptionValues, dataset: ReturnType<typeof getDataset>): SearchSpace {
+  const shape = dataset.sampleShape as [number, number, number];
+  const kind = choice(
+    'space',
+    stringOption(values, 'space'),
+    ['snn1', 'snn2', 'snn3', 'snn4', 'mlp'] as const,
+    convTakes(shape) ? 'snn1' : 'mlp',
+  );
+  const misplaced = (kind === 'mlp' ? CONV_ONLY : MLP_ONLY).find((name) => values[name] !== undefined);
+  if (misplaced) {
+    throw new UsageError(
+      `--${misplaced} applies to ${kind === 'mlp' ? 'the conv spaces (--space snn1…snn4)' : '--space mlp'}, not --space ${kind}`,
+    );
+  }
+  const width = positiveInt('width', stringOption(values, 'width'), 16);
+  const common = {
+    timesteps: positiveInt('T', stringOption(values, 'T'), 8),
+    input: { shape, encoding: dataset.kind === 'events' ? ('events' as const) : ('direct' as const) },
+    classes: dataset.classes,
+    neuron: neuronOf(choice('neuron', stringOption(values, 'neuron'), ['if', 'lif', 'plif'] as const, 'plif')),
+  };
+  if (kind === 'mlp') {
+    const hidden = stringOption(values, 'hidden');
+    return {
+      ...common,
+      kind,
+      layers: positiveInt('layers', stringOption(values, 'layers'), MLP_DEFAULT_LAYERS),
+      widths: hidden === undefined ? MLP_WIDTHS_PER_C.map((k) => k * width) : widthList(hidden),
+    };
+  }
+  if (!convTakes(shape)) {
+    throw new UsageError(
+      `--space ${kind}: the conv backbones take 32×32, 64×64 or 128×128 frames, and ${dataset.name} gives ` +
+        `${shape.join('×')}; --space mlp searches a spiking MLP, which takes any frame`,
+    );
+  }
   const opsText = stringOption(values, 'ops');
   let ops;
   try {
@@ -45,19 +95,20 @@ function settingsFrom(values: OptionValues): SearchSettings {
   } catch (error) {
     throw new UsageError((error as Error).message);
   }
-  const space: SearchSpace = {
-    backbone: backbone as Backbone,
-    width: positiveInt('width', stringOption(values, 'width'), 16),
-    timesteps: positiveInt('T', stringOption(values, 'T'), 8),
-    input: {
-      shape: dataset.sampleShape as [number, number, number],
-      encoding: dataset.kind === 'events' ? 'events' : 'direct',
-    },
-    classes: dataset.classes,
-    neuron: neuronOf(neuron),
-    pool,
+  return {
+    ...common,
+    backbone: kind as Backbone,
+    width,
+    pool: choice('pool', stringOption(values, 'pool'), ['max', 'sum'] as const, 'max'),
     ops,
   };
+}
+
+function settingsFrom(values: OptionValues): SearchSettings {
+  const datasetName = requireOption(values, 'dataset', 'search', `(${DATASET_NAMES.join(' or ')})`);
+  const events = eventPipelineOption(values);
+  const dataset = getDataset(datasetName, events ? { events } : {});
+  const space = spaceFrom(values, dataset);
   let objective;
   try {
     objective = parseObjective(stringOption(values, 'objective') ?? 'spikes');
@@ -165,10 +216,7 @@ async function runSearch(values: OptionValues): Promise<number> {
   const log = (line: string) => {
     if (progressShown(json)) process.stderr.write(`${line}\n`);
   };
-  log(
-    `search space: ${settings.space.backbone}, C=${settings.space.width}, T=${settings.space.timesteps}, ` +
-      `${settings.space.ops.length} ops → ${spaceSize(settings.space)} architectures; objective ${stringOption(values, 'objective') ?? 'spikes'}`,
-  );
+  log(`search space: ${describeSpace(settings.space)}; objective ${stringOption(values, 'objective') ?? 'spikes'}`);
   // One bar per generation: generation 0 scores the population, each later one its new mutants
   // and crossovers (fewer when a child repeats an architecture already scored).
   let candidateBar: Progress | null = null;
@@ -225,10 +273,22 @@ export const searchCommand: CommandSpec = {
     out: { type: 'string', value: 'DIR', description: 'search.json, the supernet checkpoint, best/ (retrained)' },
     space: {
       type: 'string',
-      value: 'snn1|snn2|snn3|snn4',
-      description: 'backbone (snn1: the paper; 2: +spiking GAP; 3: strided ops; 4: avg-pool + neuron)',
+      value: 'snn1|snn2|snn3|snn4|mlp',
+      description:
+        'backbone (snn1: the paper; 2: +spiking GAP; 3: strided ops; 4: avg-pool + neuron; mlp: spiking MLP, ' +
+        'the default for frames the conv backbones do not take, such as SHD)',
     },
     width: { type: 'string', value: 'C', description: 'width (default 16)' },
+    hidden: {
+      type: 'string',
+      value: 'A,B,…',
+      description: `mlp: the hidden widths each position may take (default ${MLP_WIDTHS_PER_C.map((k) => `${k}C`).join(',')})`,
+    },
+    layers: {
+      type: 'string',
+      value: 'N',
+      description: `mlp: searched positions, each a hidden layer or skipped (default ${MLP_DEFAULT_LAYERS})`,
+    },
     T: { type: 'string', value: 'N', description: 'timesteps (default 8)' },
     neuron: { type: 'string', value: 'if|lif|plif', description: 'neuron model (default plif)' },
     pool: { type: 'string', value: 'max|sum', description: 'downsampling pool (default max)' },
