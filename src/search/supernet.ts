@@ -8,13 +8,16 @@
  * spliced in for searched positions: `op3.1.conv.weight` of a candidate whose position 3 is
  * SRB_k5 is the supernet's `op3[SRB_k5].1.conv.weight`.
  *
- * In the MLP space a layer's weights depend on its width and on its source's (the input, or an
- * earlier position's layer of some width, as positions between may be skipped), so each such
- * pair holds its own: `h2[128]<h0[64].linear.weight` is position 2 at width 128 fed by position 0
- * at width 64, `h2[128].neuron.w` its neurons', `classifier<in.linear.weight` the classifier of
- * the candidate with every position skipped. Sharing one matrix across widths (slimmable
- * networks) was tried first: a narrow candidate's corner of a matrix initialised for the widest
- * fan-in drove too little current, and the supernet's deeper paths fell silent.
+ * The MLP space shares across widths too, as slimmable networks do: a position's layer keeps one
+ * weight matrix per source (the input, or an earlier position, as positions between may be
+ * skipped) at the widest choice, and a narrower candidate runs on its leading corner — a view,
+ * so training updates the shared matrix. Keys: `h2<h0.linear.weight` (position 2 fed by
+ * position 0), `h2.neuron.w`, `classifier<in.linear.weight` (every position skipped). The corner
+ * is scaled by √(widest fan-in ÷ used fan-in) so a narrow source drives its layer as hard as the
+ * widest does at initialisation. Measured on mnist, 3 positions of 64/128/256 or skip, 600
+ * single-path steps (mean MSE of the last 100): 0.034 so shared and scaled; 0.099 (the output
+ * still silent) with one matrix per (width, source width) pair, which each path trains too
+ * rarely. With 2 positions: 0.018 scaled, 0.023 unscaled.
  */
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -44,7 +47,7 @@ export function supernetKey(tensorName: string, genome: Genome, space?: SearchSp
 function mlpKey(tensorName: string, genome: Genome): string {
   const match = MLP_TENSOR.exec(tensorName);
   if (!match) return tensorName;
-  const present = genome.flatMap((choice, position) => (choice === SKIP ? [] : [`h${position}[${choice}]`]));
+  const present = genome.flatMap((choice, position) => (choice === SKIP ? [] : [`h${position}`]));
   const layer = match[2] === undefined ? present.length : Number(match[2]) - 1; // index into `present`
   const name = match[2] === undefined ? 'classifier' : present[layer]!;
   const rest = match[3]!;
@@ -60,25 +63,32 @@ function mlpKey(tensorName: string, genome: Genome): string {
  */
 function ownerGenomes(space: SearchSpace): string[][] {
   if (space.kind !== 'mlp') return space.ops.map((op) => Array<string>(POSITIONS).fill(op));
-  const widths = space.widths.map(String);
+  const widest = String(Math.max(...space.widths));
   const skipped = (): string[] => Array<string>(space.layers).fill(SKIP);
   const genomes = [skipped()];
   for (let position = 0; position < space.layers; position++) {
-    for (const width of widths) {
-      const fromInput = skipped();
-      fromInput[position] = width;
-      genomes.push(fromInput);
-      for (let source = 0; source < position; source++) {
-        for (const sourceWidth of widths) {
-          const genome = skipped();
-          genome[source] = sourceWidth;
-          genome[position] = width;
-          genomes.push(genome);
-        }
-      }
+    for (let source = -1; source < position; source++) {
+      const genome = skipped();
+      genome[position] = widest;
+      if (source >= 0) genome[source] = widest;
+      genomes.push(genome);
     }
   }
   return genomes;
+}
+
+/**
+ * The leading corner of `shared` of `shape`, as a view (training updates the shared tensor). A
+ * linear weight's corner is scaled by √(shared fan-in ÷ used fan-in), so a narrow source drives
+ * its layer as hard as the widest would at initialisation.
+ */
+function corner(shared: E.Tensor, shape: readonly number[], key: string): E.Tensor {
+  if (shape.length !== shared.shape.length || shape.some((size, dim) => size > shared.shape[dim]!)) {
+    throw new Error(`supernet: '${key}' is [${shared.shape.join(', ')}], a candidate needs [${shape.join(', ')}]`);
+  }
+  const view = shape.reduce((t, size, dim) => (size === t.shape[dim] ? t : t.narrow(dim, 0, size)), shared);
+  if (shape.length !== 2 || shape[1] === shared.shape[1]) return view;
+  return view.mul(Math.sqrt(shared.shape[1]! / shape[1]!));
 }
 
 export interface CandidateNetwork {
@@ -106,12 +116,6 @@ export class Supernet {
       for (const [name, tensor] of owner.namedTensors()) {
         const key = supernetKey(name, genome, space);
         if (!this.#store.has(key)) this.#store.set(key, tensor);
-      }
-    }
-    const gain = Number(process.env.MLP_GAIN ?? '1');
-    if (space.kind === 'mlp' && gain !== 1) {
-      for (const [key, tensor] of this.#store) {
-        if (key.includes('.linear.weight')) E.tidy(() => E.noGrad(() => tensor.assign(tensor.mul(gain))));
       }
     }
   }
@@ -144,15 +148,16 @@ export class Supernet {
       const key = supernetKey(name, genome, this.space);
       const shared = this.#store.get(key);
       if (!shared) throw new Error(`supernet: no tensor for '${name}' of ${genome.join(',')}`);
-      if (shape.length !== shared.shape.length || shape.some((size, dim) => size !== shared.shape[dim])) {
-        throw new Error(`supernet: '${key}' is [${shared.shape.join(', ')}], '${name}' needs [${shape.join(', ')}]`);
-      }
       if (statistics.has(name)) {
         const copy = E.keep(shared.clone());
         own.push(copy);
         tensors.set(name, copy);
-      } else {
+      } else if (shape.length === shared.shape.length && shape.every((size, dim) => size === shared.shape[dim])) {
         tensors.set(name, shared);
+      } else {
+        const view = E.keep(E.tidy(() => corner(shared, shape, key)));
+        own.push(view);
+        tensors.set(name, view);
       }
     }
     const network = new Network(model, { tensors, device: this.device });

@@ -306,3 +306,67 @@ test('autosnn train --arch mlp on SHD, then estimate on its whole (one-sample) t
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('autosnn search on SHD searches the spiking-MLP space (no conv backbone takes 1×700), then retrains its winner', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'autosnn-shd-search-'));
+  const out = join(dir, 'search');
+  try {
+    writeDir(dir);
+    const common = ['--data-dir', dir, '--json'];
+    const searched = await run('node', [
+      'bin/autosnn.js',
+      'search',
+      '--dataset',
+      'shd',
+      '--width',
+      '1',
+      '--T',
+      '4',
+      '--supernet-epochs',
+      '1',
+      '--batch',
+      '2',
+      '--population',
+      '4',
+      '--generations',
+      '2',
+      '--out',
+      out,
+      ...common,
+    ]);
+    const record = JSON.parse(searched.stdout) as {
+      config: { space: { kind: string; layers: number; widths: number[] } };
+      best: { genome: string[] };
+    };
+    t.like(record.config.space, { kind: 'mlp', layers: 3, widths: [4, 8, 16] });
+    t.true(record.best.genome.every((choice) => ['skip', '4', '8', '16'].includes(choice)));
+    t.regex(readFileSync(join(out, 'search.html'), 'utf8'), /spiking MLP/);
+    const retrained = await run('node', ['bin/autosnn.js', 'retrain', '--search', out, '--epochs', '1', ...common]);
+    t.like(JSON.parse(retrained.stdout) as object, { out: join(out, 'best'), epochs: 1 });
+    const model = JSON.parse(readFileSync(join(out, 'best', 'model.json'), 'utf8')) as Model;
+    const widths = record.best.genome.filter((c) => c !== 'skip').map(Number);
+    t.deepEqual(
+      model.nodes.filter((n) => n.op === 'linear').map((n) => n.shape),
+      [...widths.map((w) => [w]), [200]],
+    );
+    const conv = await t.throwsAsync(
+      run('node', [
+        'bin/autosnn.js',
+        'search',
+        '--dataset',
+        'shd',
+        '--space',
+        'snn1',
+        '--out',
+        join(dir, 'x'),
+        ...common,
+      ]),
+    );
+    t.regex(
+      (conv as unknown as { stderr: string }).stderr,
+      /--space snn1: the conv backbones take .* shd gives 1×1×700/,
+    );
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

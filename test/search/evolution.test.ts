@@ -6,7 +6,15 @@
 import test from 'ava';
 import { createRng } from '../../src/data/index.js';
 import { SEARCH_OPS, type SearchOp } from '../../src/snn/architecture.js';
-import { genomeKey, neuronOf, spaceSize, type Genome, type SearchSpace } from '../../src/search/space.js';
+import {
+  architectureOf,
+  genomeKey,
+  hiddenWidths,
+  neuronOf,
+  spaceSize,
+  type Genome,
+  type SearchSpace,
+} from '../../src/search/space.js';
 import {
   EVOLUTION_DEFAULTS,
   crowdingDistance,
@@ -173,4 +181,50 @@ test('fitness F = Acc × (cost / target)^λ; infeasible is 0; the median', (t) =
   t.deepEqual(parseObjective('energy:loihi'), { kind: 'energy', target: 'loihi' });
   t.deepEqual(parseObjective('pareto:energy:speck'), { kind: 'pareto-energy', target: 'speck' });
   t.throws(() => parseObjective('joules'), { message: /--objective must be spikes, energy:<target>/ });
+});
+
+test('the MLP space: each position a width or skip; evolution keeps to those choices and exhausts it', async (t) => {
+  const mlp: SearchSpace = {
+    kind: 'mlp',
+    layers: 3,
+    widths: [8, 16],
+    timesteps: 4,
+    input: { shape: [1, 1, 700], encoding: 'events' },
+    classes: 20,
+    neuron: neuronOf('plif'),
+  };
+  t.is(spaceSize(mlp), 27);
+  // Cheaper with fewer neurons, more accurate with more.
+  const score = (genome: Genome): Scored => {
+    const neurons = hiddenWidths(genome).reduce((a, w) => a + w, 0);
+    const accuracy = 0.5 + neurons / 200;
+    return {
+      genome,
+      error: 1 - accuracy,
+      cost: neurons,
+      feasible: true,
+      fitness: fitness(accuracy, neurons || 1, 16, -0.08, true),
+    };
+  };
+  const result = await evolve(
+    mlp,
+    { ...EVOLUTION_DEFAULTS, population: 10, generations: 10 },
+    createRng(3),
+    async (g) => score(g),
+  );
+  t.is(result.all.length, 27, 'every architecture once, then it stops');
+  t.is(new Set(result.all.map((c) => genomeKey(c.genome))).size, 27);
+  for (const c of result.all)
+    t.true(
+      c.genome.every((choice) => ['skip', '8', '16'].includes(choice)),
+      genomeKey(c.genome),
+    );
+  t.deepEqual(
+    architectureOf(mlp, ['16', 'skip', '8']),
+    {
+      ...architectureOf(mlp, ['16', '8', 'skip']),
+    },
+    'a skipped position leaves the same network',
+  );
+  t.like(architectureOf(mlp, ['skip', 'skip', 'skip']), { kind: 'mlp', hidden: [] });
 });

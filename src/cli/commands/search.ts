@@ -15,7 +15,7 @@ import { readCalibrationProfile } from '../../../targets/calibration.js';
 import type { StepReport } from '../../train/trainer.js';
 import { getTarget } from '../../../targets/index.js';
 import { Progress, progressShown } from '../progress.js';
-import { DATASET_OPTIONS, EVENT_PIPELINE_OPTIONS, type CommandSpec } from '../command.js';
+import { DATA_DIR_OPTION, DATASET_OPTIONS, EVENT_PIPELINE_OPTIONS, type CommandSpec } from '../command.js';
 import {
   eventPipelineOption,
   choice,
@@ -357,6 +357,7 @@ export const retrainCommand: CommandSpec = {
   options: {
     search: { type: 'string', value: 'DIR', description: 'the search directory (its search.json)' },
     epochs: { type: 'string', value: 'N', description: "epochs (default: the search's --retrain-epochs, else 10)" },
+    'data-dir': DATA_DIR_OPTION,
   },
   run: async (values) => {
     const dir = requireOption(values, 'search', 'retrain', 'DIR');
