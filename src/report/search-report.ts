@@ -68,6 +68,20 @@ function byFitness(a: Candidate, b: Candidate): number {
   return fb - fa || b.accuracy - a.accuracy || a.cost - b.cost || a.key.localeCompare(b.key);
 }
 
+/** The space in words (one line of text: the tests and the browser see the same spacing). */
+function spaceSummary(space: SearchSpace): Html {
+  const size = formatNumber(spaceSize(space));
+  const neurons = `${space.neuron.kind.toUpperCase()} neurons`;
+  const codes = (names: readonly (string | number)[]) =>
+    names.map((n, i) => html`${i > 0 ? ', ' : ''}<code>${n}</code>`);
+  if (space.kind === 'mlp') {
+    return html`spiking MLP, T = ${space.timesteps}, ${neurons}; ${space.layers} positions, each a hidden layer of
+      ${codes(space.widths)} neurons or <code>skip</code> (${size} architectures)`;
+  }
+  return html`${space.backbone}, width ${space.width}, T = ${space.timesteps}, ${neurons}, ${space.pool} pooling;
+  ${codes(space.ops)} at ${POSITIONS} positions (${size} architectures)`;
+}
+
 const spaceTitle = (space: SearchSpace): string => (space.kind === 'mlp' ? 'spiking MLP' : space.backbone);
 
 function strategyName(record: SearchRecord): string {
@@ -84,16 +98,7 @@ function summarySection(record: SearchRecord, cost: CostAxis): Html {
   const generations = new Set(candidates.map((c) => c.generation)).size;
   const rows: Array<[string, Html | string]> = [
     ['dataset', config.dataset],
-    [
-      'search space',
-      space.kind === 'mlp'
-        ? html`spiking MLP, T = ${space.timesteps}, ${space.neuron.kind.toUpperCase()} neurons; ${space.layers}
-            positions, each a hidden layer of ${space.widths.map((w, i) => html`${i > 0 ? ', ' : ''}<code>${w}</code>`)}
-            neurons or <code>skip</code> (${formatNumber(spaceSize(space))} architectures)`
-        : html`${space.backbone}, width ${space.width}, T = ${space.timesteps}, ${space.neuron.kind.toUpperCase()}
-          neurons, ${space.pool} pooling; ${space.ops.map((op, i) => html`${i > 0 ? ', ' : ''}<code>${op}</code>`)} at
-          ${POSITIONS} positions (${formatNumber(spaceSize(space))} architectures)`,
-    ],
+    ['search space', spaceSummary(space)],
     ['strategy', strategyName(record)],
     ['objective', html`<code>${config.objectiveName}</code>`],
     ['fitness', html`F = accuracy × (cost / C<sub>target</sub>)<sup>λ</sup>, λ = ${formatNumber(config.lambda)}`],

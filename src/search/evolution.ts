@@ -12,7 +12,6 @@
  * All randomness comes from the seeded generator given, so a run is reproducible.
  */
 import type { Rng } from '../data/index.js';
-import type { SearchOp } from '../snn/architecture.js';
 import { genomeKey, positionChoices, randomGenome, spaceSize, type Genome, type SearchSpace } from './space.js';
 
 export interface Scored {
