@@ -14,10 +14,10 @@
  * so training updates the shared matrix. Keys: `h2<h0.linear.weight` (position 2 fed by
  * position 0), `h2.neuron.w`, `classifier<in.linear.weight` (every position skipped). The corner
  * is scaled by √(widest fan-in ÷ used fan-in) so a narrow source drives its layer as hard as the
- * widest does at initialisation. Measured on mnist, 3 positions of 64/128/256 or skip, 600
- * single-path steps (mean MSE of the last 100): 0.034 so shared and scaled; 0.099 (the output
- * still silent) with one matrix per (width, source width) pair, which each path trains too
- * rarely. With 2 positions: 0.018 scaled, 0.023 unscaled.
+ * widest does at initialisation. Measured with a hand-run script on the supernet alone (mnist,
+ * 3 positions of 64/128/256 or skip, 600 single-path steps, mean MSE of the last 100): 0.034
+ * shared and scaled; 0.099, the output still silent, with one matrix per (width, source width)
+ * pair, which each path then trains too rarely. With 2 positions: 0.018 scaled, 0.023 unscaled.
  */
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -58,7 +58,7 @@ function mlpKey(tensorName: string, genome: Genome): string {
 /**
  * Genomes whose networks hold every tensor of the space between them: in the conv space one per
  * operation (that operation everywhere); in the MLP space one per pair of a position's layer and
- * its source (the input, or an earlier position's layer), each of every width, the other
+ * its source (the input, or an earlier position's layer), both at the widest width, the other
  * positions skipped; and the one with every position skipped (the classifier on the input).
  */
 function ownerGenomes(space: SearchSpace): string[][] {
@@ -78,9 +78,9 @@ function ownerGenomes(space: SearchSpace): string[][] {
 }
 
 /**
- * The leading corner of `shared` of `shape`, as a view (training updates the shared tensor). A
- * linear weight's corner is scaled by √(shared fan-in ÷ used fan-in), so a narrow source drives
- * its layer as hard as the widest would at initialisation.
+ * The leading corner of `shared` of `shape`: a view, or for a linear weight read by fewer inputs
+ * than the widest, that view times √(shared fan-in ÷ used fan-in), so a narrow source drives its
+ * layer as hard as the widest would at initialisation. Either way gradients reach `shared`.
  */
 function corner(shared: E.Tensor, shape: readonly number[], key: string): E.Tensor {
   if (shape.length !== shared.shape.length || shape.some((size, dim) => size > shared.shape[dim]!)) {

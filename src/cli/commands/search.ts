@@ -95,10 +95,11 @@ function spaceFrom(values: OptionValues, dataset: ReturnType<typeof getDataset>)
   } catch (error) {
     throw new UsageError((error as Error).message);
   }
+  // In the order search.json has always written (resuming compares the settings as written).
   return {
-    ...common,
     backbone: kind as Backbone,
     width,
+    ...common,
     pool: choice('pool', stringOption(values, 'pool'), ['max', 'sum'] as const, 'max'),
     ops,
   };
