@@ -1,6 +1,7 @@
 /**
- * The search on the GPU (skipped without one): supernet training and candidate scoring run with
- * `device: 'cuda'` and give a winner, with the same search.json as on the CPU in structure.
+ * The search on the GPU (skipped without one), in the conv space and the spiking-MLP space:
+ * supernet training and candidate scoring run with `device: 'cuda'` and give a winner, with the
+ * same search.json as on the CPU in structure.
  */
 import test from 'ava';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -44,6 +45,40 @@ cudaTest('a small search runs on the GPU end to end', async (t) => {
     t.is(record.candidates.length, 12);
     t.true(record.best !== null);
     t.true(record.best!.accuracy > 0.1, `best accuracy ${record.best!.accuracy}`);
+  } finally {
+    await rm(out, { recursive: true, force: true });
+  }
+});
+
+cudaTest('a small search of the spiking-MLP space runs on the GPU (narrowed, scaled corners included)', async (t) => {
+  const out = await mkdtemp(path.join(tmpdir(), 'autosnn-search-mlp-cuda-'));
+  try {
+    const run = new SearchRun(
+      {
+        ...SEARCH_DEFAULTS,
+        dataset: 'mnist',
+        space: {
+          kind: 'mlp',
+          layers: 3,
+          widths: [32, 64],
+          timesteps: 4,
+          input: { shape: [1, 32, 32], encoding: 'direct' },
+          classes: 10,
+          neuron: neuronOf('plif'),
+        },
+        supernetEpochs: 2,
+        maxBatchesPerEpoch: 20,
+        evolution: { population: 6, generations: 2, topK: 3, mutants: 3, crossovers: 3, mutationProbability: 0.2 },
+        validationSamples: 256,
+        device: 'cuda',
+      },
+      out,
+      { dataset: getDataset('mnist') },
+    );
+    const record = await run.run();
+    t.is(record.candidates.length, 12);
+    t.true(record.best !== null);
+    t.true(record.best!.genome.every((choice) => ['skip', '32', '64'].includes(choice)));
   } finally {
     await rm(out, { recursive: true, force: true });
   }
