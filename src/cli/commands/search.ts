@@ -292,8 +292,12 @@ export const searchCommand: CommandSpec = {
     },
     T: { type: 'string', value: 'N', description: 'timesteps (default 8)' },
     neuron: { type: 'string', value: 'if|lif|plif', description: 'neuron model (default plif)' },
-    pool: { type: 'string', value: 'max|sum', description: 'downsampling pool (default max)' },
-    ops: { type: 'string', value: 'A,B,…', description: `allowed operations (default all: ${SEARCH_OPS.join(', ')})` },
+    pool: { type: 'string', value: 'max|sum', description: 'conv: downsampling pool (default max)' },
+    ops: {
+      type: 'string',
+      value: 'A,B,…',
+      description: `conv: allowed operations (default all: ${SEARCH_OPS.join(', ')})`,
+    },
     'supernet-epochs': {
       type: 'string',
       value: 'N',
