@@ -28,10 +28,14 @@ export function editDistance(a: string, b: string): number {
 }
 
 /**
- * The candidate nearest to `word`, when it is near enough to be a slip of the keyboard (at most a
- * third of the word's letters, and at least one, differ) and no other candidate is as near.
+ * The candidate nearest to `word`, when it is near enough to be a slip of the keyboard (the same
+ * letters in another case, or for words of three letters or more, at most a third of the
+ * letters, and at least one, differ) and no other candidate is as near.
  */
 export function nearest(word: string, candidates: readonly string[]): string | null {
+  const sameLetters = candidates.find((c) => c.toLowerCase() === word.toLowerCase());
+  if (sameLetters !== undefined) return sameLetters; // --t for --T
+  if (word.length < 3) return null; // one or two letters are too short to guess from
   const limit = Math.max(1, Math.floor(word.length / 3));
   let best: string | null = null;
   let bestDistance = Infinity;

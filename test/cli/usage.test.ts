@@ -16,6 +16,8 @@ test('nearest suggests only a near, unambiguous name', (t) => {
   t.is(nearest('verfy', options), 'verify');
   t.is(nearest('sample', options), 'samples');
   t.is(nearest('chip', options), null, 'nothing near');
-  t.is(nearest('x', ['a', 'b']), null, 'a tie is no suggestion');
-  t.is(nearest('x', ['xy', 'abc']), 'xy');
+  t.is(nearest('t', ['T', 'json']), 'T', 'the same letters in another case');
+  t.is(nearest('x', ['T', 'xy']), null, 'too short to guess from');
+  t.is(nearest('epoc', ['epochs', 'epoch2']), null, 'a tie is no suggestion');
+  t.is(nearest('jsn', ['json', 'help']), 'json');
 });
