@@ -177,6 +177,7 @@ export async function readSearchRecord(dir: string): Promise<SearchRecord> {
   }
   return json as SearchRecord;
 }
+
 const CHECKPOINT_EVERY = 25;
 /** Validation batches a candidate's synaptic operations are counted on (spikes: all of them). */
 const SYNOPS_BATCHES = 2;
