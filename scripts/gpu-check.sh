@@ -28,25 +28,33 @@ out=$(mkdir -p "$1" && cd "$1" && pwd)
 dry_run=0
 [[ ${2:-} == --dry-run ]] && dry_run=1
 summary="$out/summary.txt"
+# Every stage's output goes to one file as it runs: the device tool brings back only a few files
+# (a rental once lost three of its eleven), and a stage cut off by the call's limit keeps what it
+# printed. OUTDIR ends with summary.txt, stages.log and the benchmarks' and info's JSON.
+log="$out/stages.log"
 : >"$summary"
+: >"$log"
+scratch=$(mktemp -d)
+trap 'rm -rf "$scratch"' EXIT
 failures=0
 
 # stage NAME TIMEOUT_S FUNCTION: runs one stage (a function below, in a child bash so that
-# timeout can stop it), logs to OUTDIR/NAME.log, records time and status.
+# timeout can stop it), appends its output to OUTDIR/stages.log, records time and status.
 stage() {
   local name=$1 limit=$2 fn=$3
   local start=$SECONDS status
   echo "== $name"
-  timeout "$limit" bash -c "$fn" >"$out/$name.log" 2>&1
-  status=$?
+  echo "===== $name" >>"$log"
+  timeout "$limit" bash -c "$fn" 2>&1 | tee "$scratch/$name.log" >>"$log"
+  status=${PIPESTATUS[0]}
   local took=$((SECONDS - start))
   if ((status == 0)); then
     printf '%-12s ok      %4d s\n' "$name" "$took" | tee -a "$summary"
   else
     failures=$((failures + 1))
-    printf '%-12s FAILED  %4d s  (exit %d%s; see %s.log)\n' "$name" "$took" "$status" \
-      "$( ((status == 124)) && echo ', timed out')" "$name" | tee -a "$summary"
-    tail -n 30 "$out/$name.log"
+    printf '%-12s FAILED  %4d s  (exit %d%s; see stages.log)\n' "$name" "$took" "$status" \
+      "$( ((status == 124)) && echo ', timed out')" | tee -a "$summary"
+    tail -n 30 "$scratch/$name.log"
   fi
 }
 
