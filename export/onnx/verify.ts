@@ -190,6 +190,8 @@ export class Tally {
       if (this.diverged.has(sample)) continue;
       this.spikesCompared++;
       if (onnxValues[i] === engine[offset + i]) continue;
+      // Where this difference is (built only when the first of its kind is recorded).
+      const at = () => ({ node, step, sample, index: i % size, onnx: onnxValues[i]!, engine: engine[offset + i]! });
       if (flips) {
         // The side that did not fire kept its membrane: h itself, to compare with θ.
         const membrane = onnxValues[i] === 0 ? flips.onnx[i]! : flips.engine[offset + i]!;
@@ -197,29 +199,13 @@ export class Tally {
         if (Math.abs(membrane - flips.threshold) <= flips.tolerance * scale) {
           this.roundingFlips++;
           parted.add(sample);
-          this.firstRoundingFlip ??= {
-            node,
-            step,
-            sample,
-            index: i % size,
-            onnx: onnxValues[i]!,
-            engine: engine[offset + i]!,
-            membrane,
-            threshold: flips.threshold,
-          };
+          this.firstRoundingFlip ??= { ...at(), membrane, threshold: flips.threshold };
           continue;
         }
       }
       this.spikeMismatches++;
       this.mismatchesByNode[node] = (this.mismatchesByNode[node] ?? 0) + 1;
-      this.firstMismatch ??= {
-        node,
-        step,
-        sample,
-        index: i % size,
-        onnx: onnxValues[i]!,
-        engine: engine[offset + i]!,
-      };
+      this.firstMismatch ??= at();
     }
     for (const sample of parted) this.diverged.add(sample);
   }

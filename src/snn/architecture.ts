@@ -151,6 +151,12 @@ export function builtinArchitecture(name: string, settings: ArchitectureSettings
   return parseArchitecture(arch, `built-in '${name}'`);
 }
 
+/** The conv backbones downsample a square frame of 32, 64 or 128 to 32×32; an MLP takes any frame. */
+export function convBackbonesTake(shape: readonly number[]): boolean {
+  const [, height, width] = shape;
+  return shape.length === 3 && height === width && [32, 64, 128].includes(height!);
+}
+
 function fail(source: string, path: string, detail: string): never {
   throw new ArchitectureError(source, path, detail);
 }
@@ -180,8 +186,7 @@ export function parseArchitecture(json: unknown, source: string): Architecture {
   if (!Array.isArray(shape) || shape.length !== 3) fail(source, 'input.shape', 'expected [channels, height, width]');
   shape.forEach((v, i) => positiveInteger(v, source, `input.shape[${i}]`));
   const [channels, height, widthPx] = shape as [number, number, number];
-  // The conv backbones downsample a square frame to 32×32; an MLP takes any frame.
-  if (kind !== 'mlp' && (height !== widthPx || ![32, 64, 128].includes(height))) {
+  if (kind !== 'mlp' && !convBackbonesTake(shape as [number, number, number])) {
     fail(
       source,
       'input.shape',

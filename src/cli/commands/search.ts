@@ -1,6 +1,6 @@
 /** `autosnn search` and `autosnn retrain`: the AutoSNN search (src/search) from the command line. */
 import { getDataset, DATASET_NAMES } from '../../data/index.js';
-import { SEARCH_OPS, type Backbone } from '../../snn/architecture.js';
+import { convBackbonesTake, SEARCH_OPS, type Backbone } from '../../snn/architecture.js';
 import { describeSpace, neuronOf, parseOps, type SearchSpace } from '../../search/space.js';
 import { parseObjective } from '../../search/fitness.js';
 import { EVOLUTION_DEFAULTS } from '../../search/evolution.js';
@@ -37,11 +37,6 @@ const MLP_DEFAULT_LAYERS = 3;
 const CONV_ONLY = ['pool', 'ops'] as const;
 const MLP_ONLY = ['hidden', 'layers'] as const;
 
-/** The frames the conv backbones take (square 32, 64 or 128); any other needs the MLP space. */
-function convTakes(shape: readonly number[]): boolean {
-  return shape.length === 3 && shape[1] === shape[2] && [32, 64, 128].includes(shape[1]!);
-}
-
 function widthList(text: string): number[] {
   const widths = text.split(',').map((part) => part.trim());
   if (widths.some((w) => !/^[1-9]\d*$/.test(w))) {
@@ -58,7 +53,7 @@ function spaceFrom(values: OptionValues, dataset: ReturnType<typeof getDataset>)
     'space',
     stringOption(values, 'space'),
     ['snn1', 'snn2', 'snn3', 'snn4', 'mlp'] as const,
-    convTakes(shape) ? 'snn1' : 'mlp',
+    convBackbonesTake(shape) ? 'snn1' : 'mlp',
   );
   const misplaced = (kind === 'mlp' ? CONV_ONLY : MLP_ONLY).find((name) => values[name] !== undefined);
   if (misplaced) {
@@ -82,7 +77,7 @@ function spaceFrom(values: OptionValues, dataset: ReturnType<typeof getDataset>)
       widths: hidden === undefined ? MLP_WIDTHS_PER_C.map((k) => k * width) : widthList(hidden),
     };
   }
-  if (!convTakes(shape)) {
+  if (!convBackbonesTake(shape)) {
     throw new UsageError(
       `--space ${kind}: the conv backbones take 32×32, 64×64 or 128×128 frames, and ${dataset.name} gives ` +
         `${shape.join('×')}; --space mlp searches a spiking MLP, which takes any frame`,
