@@ -2,7 +2,8 @@
  * GPU benchmarks (issue: the GPU path), on synthetic data of CIFAR-10's shape:
  *  - one training step of `autosnn` (C = 128, T = 8, batch 96, 3×32×32) against the same network
  *    op by op in PyTorch eager (bench/reference_gpu.py) on the same GPU in the same run, in
- *    float32 and with autocast to bfloat16;
+ *    float32 and with autocast to bfloat16, and split into its phases (forward, forward +
+ *    backward, the Adam step alone — ours multi-tensor, and libtorch's per-parameter step);
  *  - the fused neuron kernel against the op-by-op neuron at T = 4, 8, 16, float32 and bfloat16;
  *  - achieved convolution TFLOP/s against this GPU's measured bfloat16 matrix-product peak;
  * and, as the separate group `gpu-search` (run first in a rental: it is what the search costs),
@@ -81,7 +82,15 @@ interface SearchThroughput {
   projectedFullSearchHours: number;
 }
 
-interface ReferenceStep {
+/** One train step taken apart, each phase timed on its own (the GPU drained around each). */
+interface StepPhases {
+  forward_s: number;
+  forward_backward_s: number;
+  /** The optimizer's step alone, over the gradients of one backward pass. */
+  optimizer_s: number;
+}
+
+interface ReferenceStep extends Partial<StepPhases> {
   torch: string;
   device: string;
   precision: string;
@@ -93,6 +102,10 @@ interface ReferenceStep {
 interface TrainStepResult {
   precision: E.Precision;
   seconds: number;
+  phases: StepPhases & {
+    /** libtorch's own Adam step, one parameter at a time: what ours replaced. */
+    optimizer_per_parameter_s: number;
+  };
   peakBytes: number;
   reference: ReferenceStep | null;
   referenceUnavailable?: string;
@@ -142,18 +155,28 @@ function trainStep(device: E.Device, precision: E.Precision, sizes: Sizes, repea
   const optimizer = new E.Adam(network.parameters(), { lr: 1e-3 });
   const x = E.keep(E.randn([sizes.batch, 3, 32, 32], { device }));
   const y = E.keep(E.randint(0, 10, [sizes.batch], { device }));
-  const step = (): void =>
+  const forward = () => E.withAutocast(precision, device, () => network.forward(x)).to('float32');
+  const forwardBackward = (): void =>
     E.tidy(() => {
       optimizer.zeroGrad();
-      const counts = E.withAutocast(precision, device, () => network.forward(x)).to('float32');
-      rateLoss('mse', counts, y, arch.timesteps).backward();
-      optimizer.step();
+      rateLoss('mse', forward(), y, arch.timesteps).backward();
     });
+  const step = (): void => {
+    forwardBackward();
+    optimizer.step();
+  };
   step();
   E.synchronize();
   E.resetCudaPeak();
   const seconds = deviceSeconds(step, 1, 1, repeats);
   const peakBytes = E.cudaMemory().peakAllocatedBytes;
+  const phases = {
+    forward_s: deviceSeconds(() => E.tidy(() => void forward()), 1, 1, repeats),
+    forward_backward_s: deviceSeconds(forwardBackward, 1, 1, repeats),
+    // The gradients of the last backward pass stay in place for these.
+    optimizer_s: deviceSeconds(() => optimizer.step(), 1, 1, repeats),
+    optimizer_per_parameter_s: deviceSeconds(() => optimizer.stepPerParameter(), 1, 1, repeats),
+  };
   optimizer.dispose();
   network.dispose();
   E.dispose([x, y]);
@@ -167,6 +190,7 @@ function trainStep(device: E.Device, precision: E.Precision, sizes: Sizes, repea
   const result: TrainStepResult = {
     precision,
     seconds,
+    phases,
     peakBytes,
     reference,
     ratio: reference ? seconds / reference.step_s : null,
@@ -321,13 +345,16 @@ export function benchGpu(options: { repeats: number; dryRun?: boolean }): GpuBen
   const gpuName = dryRun ? 'cpu (dry run)' : (E.info().devices[0]?.name ?? 'cuda');
 
   const rows: Row[] = [
-    ...trainSteps.map((s) => ({
-      name: `autosnn train step C=${sizes.width} T=${sizes.timesteps} batch ${sizes.batch}, ${s.precision}`,
-      value: s.seconds * 1e3,
-      unit: 'ms',
-      reference: s.reference ? s.reference.step_s * 1e3 : undefined,
-      goal: 'ratio ≤ 0.6',
-    })),
+    ...trainSteps.flatMap((s) => [
+      {
+        name: `autosnn train step C=${sizes.width} T=${sizes.timesteps} batch ${sizes.batch}, ${s.precision}`,
+        value: s.seconds * 1e3,
+        unit: 'ms',
+        reference: s.reference ? s.reference.step_s * 1e3 : undefined,
+        goal: 'ratio ≤ 0.6',
+      },
+      ...phaseRows(s),
+    ]),
     ...neuron.map((n) => ({
       name: `PLIF fwd+bwd T=${n.timesteps} [${sizes.neuronStep.join('×')}] ${n.dtype}: op by op ÷ fused`,
       value: n.speedup,
@@ -353,6 +380,32 @@ export function benchGpu(options: { repeats: number; dryRun?: boolean }): GpuBen
     matmulPeakTflops: peak,
     convFractionOfPeak: conv.forward_backward_tflops / peak,
   };
+}
+
+/** The train step's phases, ours against PyTorch's where its reference measured them. */
+function phaseRows(s: TrainStepResult): Row[] {
+  const ms = (seconds: number | undefined) => (seconds === undefined ? undefined : seconds * 1e3);
+  return [
+    { name: '  forward', value: s.phases.forward_s * 1e3, unit: 'ms', reference: ms(s.reference?.forward_s) },
+    {
+      name: '  forward + backward',
+      value: s.phases.forward_backward_s * 1e3,
+      unit: 'ms',
+      reference: ms(s.reference?.forward_backward_s),
+    },
+    {
+      name: '  Adam step, multi-tensor (PyTorch: its default, foreach)',
+      value: s.phases.optimizer_s * 1e3,
+      unit: 'ms',
+      reference: ms(s.reference?.optimizer_s),
+    },
+    {
+      name: "  Adam step, libtorch's per-parameter",
+      value: s.phases.optimizer_per_parameter_s * 1e3,
+      unit: 'ms',
+      reference: ms(s.reference?.optimizer_s),
+    },
+  ];
 }
 
 /** Why the GPU groups cannot run here, or null when they can. */

@@ -1,7 +1,7 @@
 """PyTorch reference for `npm run bench -- gpu`: one training step of the AutoSNN network of
 reference_snn.py (the same network op by op in eager PyTorch), at width C, on DEVICE, in
-float32 or with autocast to bfloat16/float16, timed with the device synchronised. Prints one
-JSON object.
+float32 or with autocast to bfloat16/float16, timed with the device synchronised, and its
+phases timed alone (forward, forward + backward, the optimizer step). Prints one JSON object.
 
     python3 bench/reference_gpu.py DEVICE PRECISION WIDTH BATCH REPEATS
 """
@@ -34,34 +34,50 @@ def main():
         if cuda:
             torch.cuda.synchronize()
 
-    def step():
-        opt.zero_grad(set_to_none=True)
+    def forward():
         if precision == "fp32":
-            counts = net(x)
-        else:
-            with torch.autocast(device_type="cuda" if cuda else "cpu", dtype=DTYPES[precision]):
-                counts = net(x)
-        F.mse_loss(counts.float() / ref.T, target).backward()
+            return net(x)
+        with torch.autocast(device_type="cuda" if cuda else "cpu", dtype=DTYPES[precision]):
+            return net(x)
+
+    def forward_backward():
+        opt.zero_grad(set_to_none=True)
+        F.mse_loss(forward().float() / ref.T, target).backward()
+
+    def step():
+        forward_backward()
         opt.step()
+
+    def median_seconds(fn):
+        fn()
+        samples = []
+        for _ in range(repeats):
+            sync()
+            start = time.perf_counter()
+            fn()
+            sync()
+            samples.append(time.perf_counter() - start)
+        return statistics.median(samples)
 
     for _ in range(2):
         step()
     sync()
     if cuda:
         torch.cuda.reset_peak_memory_stats()
-    samples = []
-    for _ in range(repeats):
-        sync()
-        start = time.perf_counter()
-        step()
-        sync()
-        samples.append(time.perf_counter() - start)
+    step_s = median_seconds(step)
+    peak_bytes = torch.cuda.max_memory_allocated() if cuda else None
+    forward_s = median_seconds(forward)
+    forward_backward_s = median_seconds(forward_backward)
+    optimizer_s = median_seconds(opt.step)  # over the last backward pass's gradients
     print(json.dumps({
         "torch": torch.__version__,
         "device": torch.cuda.get_device_name() if cuda else "cpu",
         "precision": precision,
-        "step_s": statistics.median(samples),
-        "peak_bytes": torch.cuda.max_memory_allocated() if cuda else None,
+        "step_s": step_s,
+        "forward_s": forward_s,
+        "forward_backward_s": forward_backward_s,
+        "optimizer_s": optimizer_s,
+        "peak_bytes": peak_bytes,
         "parameters": sum(p.numel() for p in net.parameters()),
     }))
 

@@ -17,6 +17,12 @@ namespace {
 using torch::autograd::AutogradContext;
 using torch::autograd::variable_list;
 
+// The initial membrane v0 is optional. libtorch's custom functions take no undefined tensor,
+// so "none" (start from v_reset) is a tensor of no elements: no fill kernel, no T-th of the
+// traffic spent reading a constant, nothing saved for backward.
+bool has_values(const at::Tensor& t) { return t.defined() && t.numel() > 0; }
+const void* data_or_null(const at::Tensor& t) { return has_values(t) ? t.data_ptr() : nullptr; }
+
 // x is [T, N, C, …], or with `repeat` > 0 one step [N, C, …] that drives `repeat` steps.
 NeuronLayout layout_of(const at::Tensor& x, const at::Tensor& k, int64_t repeat) {
   NeuronLayout layout{};
@@ -55,7 +61,7 @@ void forward_cpu(const at::Tensor& x, const at::Tensor& k, const at::Tensor& v0,
     using acc_t = scalar_t;  // float32 and float64 accumulate in their own type
     const scalar_t* xp = x.data_ptr<scalar_t>();
     const scalar_t* kp = k.data_ptr<scalar_t>();
-    const scalar_t* vp = v0.defined() ? v0.data_ptr<scalar_t>() : nullptr;
+    const auto* vp = static_cast<const scalar_t*>(data_or_null(v0));
     scalar_t* sp = spikes.data_ptr<scalar_t>();
     scalar_t* hp = h_seq.data_ptr<scalar_t>();
     scalar_t* vs = v_seq.defined() ? v_seq.data_ptr<scalar_t>() : nullptr;
@@ -94,7 +100,7 @@ void backward_cpu(const at::Tensor& grad_spikes, const at::Tensor& x, const at::
     const scalar_t* gp = grad_spikes.data_ptr<scalar_t>();
     const scalar_t* xp = x.data_ptr<scalar_t>();
     const scalar_t* kp = k.data_ptr<scalar_t>();
-    const scalar_t* vp = v0.defined() ? v0.data_ptr<scalar_t>() : nullptr;
+    const auto* vp = static_cast<const scalar_t*>(data_or_null(v0));
     const scalar_t* hp = h_seq.data_ptr<scalar_t>();
     scalar_t* gx = grad_x.data_ptr<scalar_t>();
     acc_t* gk = grad_k_partial.defined() ? grad_k_partial.data_ptr<acc_t>() : nullptr;
@@ -180,7 +186,8 @@ NeuronParams params_from(AutogradContext* ctx) {
 }
 
 struct MultiStepNeuron : public torch::autograd::Function<MultiStepNeuron> {
-  // x [T, …] (or [N, …] repeated `repeat` times), k (1 or C values), v0 [N, …] → spikes, v_seq
+  // x [T, …] (or [N, …] repeated `repeat` times), k (1 or C values), v0 [N, …] or no elements
+  // (start from v_reset) → spikes, v_seq
   static variable_list forward(AutogradContext* ctx, at::Tensor x, at::Tensor k, at::Tensor v0,
                                int64_t kind, bool decay_input, int64_t reset, int64_t surrogate,
                                double alpha, double v_threshold, double v_reset,
@@ -190,7 +197,7 @@ struct MultiStepNeuron : public torch::autograd::Function<MultiStepNeuron> {
     x = x.contiguous();
     const auto acc_type = arithmetic_type(x.scalar_type());
     at::Tensor kc = k.detach().to(acc_type).contiguous();
-    at::Tensor v0c = v0.defined() ? v0.detach().to(acc_type).contiguous() : at::Tensor();
+    at::Tensor v0c = v0.detach().to(acc_type).contiguous();
     const NeuronLayout layout = layout_of(x, kc, repeat);
     const auto shape = sequence_shape(x, repeat);
     at::Tensor spikes = at::empty(shape, x.options());
@@ -203,7 +210,7 @@ struct MultiStepNeuron : public torch::autograd::Function<MultiStepNeuron> {
 #if defined(AUTOSNN_WITH_CUDA)
         c10::cuda::CUDAGuard guard(x.device());
         check_cuda(neuron_forward_cuda(kernel_dtype(x), x.data_ptr(), kc.data_ptr(),
-                                       v0c.defined() ? v0c.data_ptr() : nullptr,
+                                       data_or_null(v0c),
                                        spikes.data_ptr(), h_seq.data_ptr(),
                                        with_membrane ? v_seq.data_ptr() : nullptr,
                                        layout, p, c10::cuda::getCurrentCUDAStream().stream()),
@@ -260,7 +267,7 @@ struct MultiStepNeuron : public torch::autograd::Function<MultiStepNeuron> {
         c10::cuda::CUDAGuard guard(x.device());
         check_cuda(neuron_backward_cuda(
                        kernel_dtype(x), grad_spikes.data_ptr(), x.data_ptr(), k.data_ptr(),
-                       v0.defined() ? v0.data_ptr() : nullptr, h_seq.data_ptr(), grad_x.data_ptr(),
+                       data_or_null(v0), h_seq.data_ptr(), grad_x.data_ptr(),
                        want_k ? grad_k_partial.data_ptr() : nullptr, layout, p,
                        c10::cuda::getCurrentCUDAStream().stream()),
                    "neuron backward kernel");
@@ -359,12 +366,8 @@ Napi::Value multistep_neuron(const Napi::CallbackInfo& info) {
                      true);
     if (v0->device() != x.device()) throw ArgError("v0 must be on the input's device");
   }
-  // libtorch's custom functions take no undefined tensors: the default state is explicit.
-  at::Tensor v0_or_rest =
-      v0 ? *v0
-         : at::full(repeat > 0 ? x.sizes() : x.sizes().slice(1), v_reset,
-                    x.options().dtype(arithmetic_type(dtype)));  // v_reset unrounded
-  auto out = MultiStepNeuron::apply(x, k, v0_or_rest, kind, decay_input, reset,
+  at::Tensor v0_or_none = v0 ? *v0 : at::empty({0}, x.options().dtype(arithmetic_type(dtype)));
+  auto out = MultiStepNeuron::apply(x, k, v0_or_none, kind, decay_input, reset,
                                     surrogate, alpha, v_threshold, v_reset, with_membrane,
                                     repeat);
   auto result = Napi::Array::New(env, 2);

@@ -161,15 +161,20 @@ AUTOSNN_HD void neuron_backward_one(int64_t i, const io_t* grad_spikes, const io
   acc_t grad_v = acc_t(0);
   acc_t grad_k = acc_t(0);
   acc_t grad_x_sum = acc_t(0);  // a repeated input's gradient: the sum over steps
+  // Step t needs h_t and h_{t−1}; each h is read from memory once and carried to the next
+  // (earlier) step, since this kernel's time is its memory traffic.
+  acc_t h = layout.steps > 0 ? h_seq[(layout.steps - 1) * layout.neurons + i] : acc_t(0);
   for (int64_t t = layout.steps - 1; t >= 0; --t) {
     const int64_t at = t * layout.neurons + i;
-    const acc_t v_prev = t > 0 ? membrane_from_h<acc_t>(h_seq[at - layout.neurons], p)
-                               : (v0 ? v0[i] : acc_t(p.v_reset));
-    const acc_t g = backward_step<acc_t>(static_cast<acc_t>(grad_spikes[at]), h_seq[at],
+    const acc_t h_prev = t > 0 ? h_seq[at - layout.neurons] : acc_t(0);
+    const acc_t v_prev =
+        t > 0 ? membrane_from_h<acc_t>(h_prev, p) : (v0 ? v0[i] : acc_t(p.v_reset));
+    const acc_t g = backward_step<acc_t>(static_cast<acc_t>(grad_spikes[at]), h,
                                          static_cast<acc_t>(x[t * layout.x_step + i]), v_prev,
                                          kk, p, grad_v, grad_k);
     if (layout.x_step == 0) grad_x_sum += g;
     else grad_x[at] = static_cast<io_t>(g);
+    h = h_prev;
   }
   if (layout.x_step == 0) grad_x[i] = static_cast<io_t>(grad_x_sum);
   if (grad_k_partial) grad_k_partial[i] = grad_k;

@@ -217,6 +217,7 @@ export interface NativeEngine {
     amsgrad: boolean,
   ): NativeOptimizer;
   optimizerStep(o: NativeOptimizer): void;
+  optimizerStepPerParameter(o: NativeOptimizer): void;
   optimizerZeroGrad(o: NativeOptimizer): void;
   optimizerSetLr(o: NativeOptimizer, lr: number): void;
   optimizerGetLr(o: NativeOptimizer): number;

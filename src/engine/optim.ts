@@ -1,4 +1,7 @@
-/** Optimizers (libtorch's own implementations) over leaf parameter tensors. */
+/**
+ * Optimizers over leaf parameter tensors: libtorch's SGD, and Adam/AdamW with libtorch's state
+ * but a multi-tensor step (native/src/optim.cc).
+ */
 import { native, type NativeOptimizer } from './native.js';
 import type { Tensor } from './tensor.js';
 
@@ -34,6 +37,14 @@ export abstract class Optimizer {
   /** Applies one update from the parameters' accumulated gradients. */
   step(): void {
     native.optimizerStep(this.#h('step'));
+  }
+
+  /**
+   * The same update by libtorch's own step, one parameter at a time: the reference `step` is
+   * tested against (for SGD the two are one).
+   */
+  stepPerParameter(): void {
+    native.optimizerStepPerParameter(this.#h('stepPerParameter'));
   }
 
   /** Drops every parameter's gradient (set to none, as PyTorch ≥ 2 does by default). */
