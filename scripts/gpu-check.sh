@@ -105,7 +105,8 @@ search_test() {
 }
 
 cuda_tests() {
-  ava test/engine/cuda.test.ts test/engine/amp.test.ts test/snn/neuron-cuda.test.ts test/train/cuda.test.ts
+  ava test/engine/cuda.test.ts test/engine/amp.test.ts test/engine/optim-multi-tensor.test.ts \
+    test/snn/neuron-cuda.test.ts test/train/cuda.test.ts
 }
 
 # bench_group NAME: one benchmark group, its JSON copied to OUTDIR/NAME.json.
