@@ -10,7 +10,7 @@ ADDON := build/native/Release/autosnn_engine.node
 NATIVE_SOURCES := $(wildcard native/src/*.cc native/src/*.h native/src/*.cu) native/CMakeLists.txt CMakeLists.txt
 TS_SOURCES := $(shell find src test bench scripts targets export firmware-bridge -name '*.ts' 2>/dev/null) tsconfig.json
 
-.PHONY: help setup setup-bench build build-native build-ts build-firmware test test-firmware lint check-cuda gpu-dry-run gpu-pack fixtures demo bench fuzz clean
+.PHONY: help setup setup-bench build build-native build-ts build-firmware test test-firmware test-native-host lint check-cuda gpu-dry-run gpu-pack fixtures demo bench fuzz clean
 
 help:
 	@echo "make setup | build | test | demo | bench | clean   (see README.md)"
@@ -52,6 +52,14 @@ lint: setup
 check-cuda: setup
 	scripts/check-cuda-compile.sh
 
+# The CUDA kernel's per-neuron passes, compiled for the host and held bit for bit to a
+# step-at-a-time loop (native/test/neuron_passes_test.cc): the GPU-only code checked here.
+test-native-host: build/neuron_passes_test
+	build/neuron_passes_test
+build/neuron_passes_test: native/test/neuron_passes_test.cc native/src/neuron_math.h
+	@mkdir -p build
+	g++ -std=c++17 -O2 -ffp-contract=off -Wall -Wextra -Werror -Inative/src -o $@ $<
+
 # The GPU rental script's CPU rehearsal (same stages, toy sizes, only what the pack carries), so
 # it cannot rot between rentals.
 gpu-dry-run: build
@@ -61,7 +69,7 @@ gpu-dry-run: build
 gpu-pack: build
 	scripts/gpu-pack.sh
 
-test: build lint check-cuda gpu-dry-run test-firmware fixtures
+test: build lint check-cuda test-native-host gpu-dry-run test-firmware fixtures
 	npx ava
 
 # The small trained mnist model later tests read; cached by content hash (FRESH=1 retrains).

@@ -130,6 +130,20 @@ AUTOSNN_HD acc_t backward_step(acc_t grad_s, acc_t h, acc_t x, acc_t v_prev, acc
   return p.decay_input ? grad_h * k : grad_h;
 }
 
+// The per-neuron passes below read a few steps' inputs before computing any of them. One
+// thread owns one neuron, and the recurrence makes its steps sequential, so a plain loop has
+// one load in flight per thread (2 bytes for bfloat16 x). A GPU needs about bandwidth × latency
+// in flight (≈ 2 MB on an H100, Little's law) to stream at full speed; with every thread of
+// the device resident that takes several loads each. Loading kAhead steps first gives it that,
+// and changes no arithmetic: results are bit-identical to the step-at-a-time loop.
+constexpr int64_t kAhead = 4;
+
+#if defined(__CUDACC__)
+#define AUTOSNN_UNROLL _Pragma("unroll")
+#else
+#define AUTOSNN_UNROLL
+#endif
+
 // One neuron's forward pass over all T steps (the CUDA kernel's unit of work). io_t is the
 // tensors' dtype (x, spikes, the membrane); acc_t the arithmetic's, which k, v0 and the saved
 // h are kept in: float for float16/bfloat16 inputs, so backward recomputes each spike from
@@ -140,13 +154,23 @@ AUTOSNN_HD void neuron_forward_one(int64_t i, const io_t* x, const acc_t* k, con
                                    const NeuronLayout& layout, const NeuronParams& p) {
   const acc_t kk = k[channel_of(i, layout)];
   acc_t v = v0 ? v0[i] : acc_t(p.v_reset);
-  for (int64_t t = 0; t < layout.steps; ++t) {
-    const int64_t at = t * layout.neurons + i;
-    acc_t h, s;
-    forward_step<acc_t>(v, static_cast<acc_t>(x[t * layout.x_step + i]), kk, p, h, s);
-    spikes[at] = static_cast<io_t>(s);
-    h_seq[at] = h;
-    if (v_seq) v_seq[at] = static_cast<io_t>(v);
+  for (int64_t t0 = 0; t0 < layout.steps; t0 += kAhead) {
+    const int64_t n = layout.steps - t0 < kAhead ? layout.steps - t0 : kAhead;
+    acc_t xs[kAhead];
+    AUTOSNN_UNROLL
+    for (int64_t j = 0; j < kAhead; ++j)
+      if (j < n) xs[j] = static_cast<acc_t>(x[(t0 + j) * layout.x_step + i]);
+    AUTOSNN_UNROLL
+    for (int64_t j = 0; j < kAhead; ++j) {
+      if (j < n) {
+        const int64_t at = (t0 + j) * layout.neurons + i;
+        acc_t h, s;
+        forward_step<acc_t>(v, xs[j], kk, p, h, s);
+        spikes[at] = static_cast<io_t>(s);
+        h_seq[at] = h;
+        if (v_seq) v_seq[at] = static_cast<io_t>(v);
+      }
+    }
   }
 }
 
@@ -162,19 +186,32 @@ AUTOSNN_HD void neuron_backward_one(int64_t i, const io_t* grad_spikes, const io
   acc_t grad_k = acc_t(0);
   acc_t grad_x_sum = acc_t(0);  // a repeated input's gradient: the sum over steps
   // Step t needs h_t and h_{t−1}; each h is read from memory once and carried to the next
-  // (earlier) step, since this kernel's time is its memory traffic.
+  // (earlier) step.
   acc_t h = layout.steps > 0 ? h_seq[(layout.steps - 1) * layout.neurons + i] : acc_t(0);
-  for (int64_t t = layout.steps - 1; t >= 0; --t) {
-    const int64_t at = t * layout.neurons + i;
-    const acc_t h_prev = t > 0 ? h_seq[at - layout.neurons] : acc_t(0);
-    const acc_t v_prev =
-        t > 0 ? membrane_from_h<acc_t>(h_prev, p) : (v0 ? v0[i] : acc_t(p.v_reset));
-    const acc_t g = backward_step<acc_t>(static_cast<acc_t>(grad_spikes[at]), h,
-                                         static_cast<acc_t>(x[t * layout.x_step + i]), v_prev,
-                                         kk, p, grad_v, grad_k);
-    if (layout.x_step == 0) grad_x_sum += g;
-    else grad_x[at] = static_cast<io_t>(g);
-    h = h_prev;
+  for (int64_t t1 = layout.steps - 1; t1 >= 0; t1 -= kAhead) {
+    const int64_t n = t1 + 1 < kAhead ? t1 + 1 : kAhead;  // steps t1, t1 − 1, …, t1 − n + 1
+    acc_t gs[kAhead], xs[kAhead], h_prevs[kAhead];
+    AUTOSNN_UNROLL
+    for (int64_t j = 0; j < kAhead; ++j) {
+      if (j < n) {
+        const int64_t t = t1 - j;
+        gs[j] = static_cast<acc_t>(grad_spikes[t * layout.neurons + i]);
+        xs[j] = static_cast<acc_t>(x[t * layout.x_step + i]);
+        h_prevs[j] = t > 0 ? h_seq[(t - 1) * layout.neurons + i] : acc_t(0);
+      }
+    }
+    AUTOSNN_UNROLL
+    for (int64_t j = 0; j < kAhead; ++j) {
+      if (j < n) {
+        const int64_t t = t1 - j;
+        const acc_t v_prev =
+            t > 0 ? membrane_from_h<acc_t>(h_prevs[j], p) : (v0 ? v0[i] : acc_t(p.v_reset));
+        const acc_t g = backward_step<acc_t>(gs[j], h, xs[j], v_prev, kk, p, grad_v, grad_k);
+        if (layout.x_step == 0) grad_x_sum += g;
+        else grad_x[t * layout.neurons + i] = static_cast<io_t>(g);
+        h = h_prevs[j];
+      }
+    }
   }
   if (layout.x_step == 0) grad_x[i] = static_cast<io_t>(grad_x_sum);
   if (grad_k_partial) grad_k_partial[i] = grad_k;
