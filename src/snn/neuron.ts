@@ -169,7 +169,8 @@ export class SpikingNeuron extends E.nn.Module {
 
   /** Spikes (and the membrane if asked); `options.v0` continues from an earlier state. */
   run(x: E.Tensor, options: RunOptions = {}): NeuronOutput {
-    const k = this.k(x.dtype);
+    // The kernel computes float16/bfloat16 inputs (autocast's) in float32: k goes in unrounded.
+    const k = this.k(x.dtype === 'float64' ? 'float64' : 'float32');
     try {
       return runNeuron(x, k, this.config, options);
     } finally {

@@ -115,6 +115,25 @@ test('a PLIF layer starts at τ = 2 and learns w through sigmoid', (t) => {
   layer.dispose();
 });
 
+test('a PLIF layer hands a bfloat16 input its k unrounded, in float32, as the kernel computes', (t) => {
+  // w = 0.3: k = sigmoid(0.3) = 0.57444…, which bfloat16 would round to 0.57421875.
+  const layer = new SpikingNeuron({ kind: 'plif' }, { w: E.keep(E.full([], 0.3).setRequiresGrad(true)) });
+  E.tidy(() => {
+    E.manualSeed(3);
+    const x = E.rand([6, 4, 50]).mul(1.2).to('bfloat16');
+    const exactK = layer.k('float32');
+    t.not(exactK.to('bfloat16').to('float32').item(), exactK.item(), 'k is not a bfloat16 value');
+    const ofLayer = layer.run(x, { membrane: true });
+    const withExactK = runNeuron(x, exactK, layer.config, { membrane: true });
+    const withRoundedK = runNeuron(x, exactK.to('bfloat16'), layer.config, { membrane: true });
+    t.deepEqual(ofLayer.membrane!.toNumbers(), withExactK.membrane!.toNumbers());
+    t.notDeepEqual(ofLayer.membrane!.toNumbers(), withRoundedK.membrane!.toNumbers());
+    t.deepEqual(ofLayer.spikes.toNumbers(), withExactK.spikes.toNumbers());
+  });
+  layer.w!.dispose();
+  layer.dispose();
+});
+
 test('bad neuron inputs give clear errors', (t) => {
   E.tidy(() => {
     const config = neuronConfig();
