@@ -4,7 +4,9 @@
  *    op by op in PyTorch eager (bench/reference_gpu.py) on the same GPU in the same run, in
  *    float32 and with autocast to bfloat16, and split into its phases (forward, forward +
  *    backward, the Adam step alone — ours multi-tensor, and libtorch's per-parameter step);
- *  - the fused neuron kernel against the op-by-op neuron at T = 4, 8, 16, float32 and bfloat16;
+ *  - the fused neuron kernel against the op-by-op neuron at T = 4, 8, 16, float32 and bfloat16,
+ *    and its effective bandwidth (the bytes its two passes must move ÷ its time) against the
+ *    device's measured copy bandwidth;
  *  - achieved convolution TFLOP/s against this GPU's measured bfloat16 matrix-product peak;
  * and, as the separate group `gpu-search` (run first in a rental: it is what the search costs),
  * supernet training and candidate scoring at the paper's CIFAR-10 size, projected onto the
@@ -119,7 +121,17 @@ export interface GpuBenchResult {
   libtorch: string;
   sizes: Sizes;
   trainStep: TrainStepResult[];
-  neuron: { timesteps: number; dtype: string; fused_ms: number; opbyop_ms: number; speedup: number }[];
+  neuron: {
+    timesteps: number;
+    dtype: string;
+    fused_ms: number;
+    opbyop_ms: number;
+    speedup: number;
+    /** The bytes the fused passes must move (neuronPassBytes) ÷ the fused time. */
+    fused_gb_per_s: number;
+  }[];
+  /** A device-to-device copy (1 GiB on a GPU): read + write bytes ÷ time. */
+  copy: { bytes: number; gb_per_s: number };
   conv: { dtype: string; shape: number[]; forward_tflops: number; forward_backward_tflops: number };
   matmulPeakTflops: number;
   convFractionOfPeak: number;
@@ -215,7 +227,38 @@ function neuronComparison(device: E.Device, dtype: E.DType, timesteps: number, s
   const fused = deviceSeconds(run(runNeuron), 2, 5, repeats) * 1e3;
   const opByOp = deviceSeconds(run(runNeuronOpByOp), 1, 2, repeats) * 1e3;
   E.dispose([x, w, upstream]);
-  return { timesteps, dtype, fused_ms: fused, opbyop_ms: opByOp, speedup: opByOp / fused };
+  const bytes = neuronPassBytes(dtype, timesteps, shape.reduce((a, b) => a * b, 1) / timesteps);
+  return {
+    timesteps,
+    dtype,
+    fused_ms: fused,
+    opbyop_ms: opByOp,
+    speedup: opByOp / fused,
+    fused_gb_per_s: bytes / (fused / 1e3) / 1e9,
+  };
+}
+
+/**
+ * The bytes one forward + backward of the fused neuron must move at the least, by the
+ * kernel's design (native/src/neuron_math.h): forward reads x and writes the spikes and h;
+ * backward reads the upstream gradient, x and h once each and writes x's gradient, per element;
+ * and per neuron one partial k gradient written and read again by its sum. x, the spikes and
+ * the gradients are in the input's dtype, h and the k partials in float32 (float64 for float64).
+ */
+function neuronPassBytes(dtype: E.DType, timesteps: number, neurons: number): number {
+  const io = dtype === 'float64' ? 8 : dtype === 'float32' ? 4 : 2;
+  const acc = dtype === 'float64' ? 8 : 4;
+  const perElement = io + io + acc + (io + io + acc + io);
+  return timesteps * neurons * perElement + 2 * neurons * acc;
+}
+
+/** Read + write bandwidth of one large device-to-device copy, the neuron kernel's yardstick. */
+function copyBandwidth(device: E.Device, dryRun: boolean, repeats: number) {
+  const elements = dryRun ? 1 << 16 : 1 << 28; // 1 GiB of float32 on a GPU
+  const source = E.keep(E.zeros([elements], { device }));
+  const seconds = deviceSeconds(() => E.tidy(() => void source.clone()), 2, 5, repeats);
+  source.dispose();
+  return { bytes: 4 * elements, gb_per_s: (2 * 4 * elements) / seconds / 1e9 };
 }
 
 function convThroughput(device: E.Device, sizes: Sizes, repeats: number) {
@@ -340,6 +383,7 @@ export function benchGpu(options: { repeats: number; dryRun?: boolean }): GpuBen
   const neuron = sizes.neuronTimesteps.flatMap((t) =>
     neuronDtypes.map((dtype) => neuronComparison(device, dtype, t, sizes, repeats)),
   );
+  const copy = copyBandwidth(device, dryRun, repeats);
   const conv = convThroughput(device, sizes, repeats);
   const peak = matmulPeak(device, sizes, repeats);
   const gpuName = dryRun ? 'cpu (dry run)' : (E.info().devices[0]?.name ?? 'cuda');
@@ -361,6 +405,12 @@ export function benchGpu(options: { repeats: number; dryRun?: boolean }): GpuBen
       unit: '×',
       goal: '',
     })),
+    ...neuron.map((n) => ({
+      name: `  same, fused: bytes it must move ÷ time (T=${n.timesteps}, ${n.dtype})`,
+      value: n.fused_gb_per_s,
+      unit: 'GB/s',
+    })),
+    { name: `device copy of ${copy.bytes / 2 ** 20} MiB (read + write)`, value: copy.gb_per_s, unit: 'GB/s' },
     { name: `conv 3×3 [${sizes.conv.join('×')}] ${conv.dtype} forward`, value: conv.forward_tflops, unit: 'TFLOP/s' },
     { name: 'same, forward + backward', value: conv.forward_backward_tflops, unit: 'TFLOP/s' },
     { name: `matrix product ${sizes.matmul}³ (measured peak)`, value: peak, unit: 'TFLOP/s' },
@@ -376,6 +426,7 @@ export function benchGpu(options: { repeats: number; dryRun?: boolean }): GpuBen
     sizes,
     trainStep: trainSteps,
     neuron,
+    copy,
     conv,
     matmulPeakTflops: peak,
     convFractionOfPeak: conv.forward_backward_tflops / peak,
