@@ -22,7 +22,13 @@ export function parseJsonText(file: string, text: string, expected: string): unk
     const message = (error as Error).message;
     const position = /at position (\d+)/.exec(message)?.[1];
     const offset = position === undefined ? undefined : Buffer.byteLength(text.slice(0, Number(position)));
-    const problem = `not valid JSON: ${message.replace(/ in JSON at position \d+.*$/, '')}`;
+    // V8 words some errors with the text around them quoted ("Unexpected token 'k', "kind: …" is
+    // not valid JSON"); the quote may span lines, and an error is one line, so it is dropped.
+    const reason = message
+      .replace(/ in JSON at position \d+.*$/s, '')
+      .replace(/, ".*" is not valid JSON$/s, '')
+      .replace(/\s+/g, ' ');
+    const problem = `not valid JSON: ${reason}`;
     throw new FormatError({ file, offset, problem, expected });
   }
 }

@@ -166,6 +166,17 @@ test('a missing or malformed file is named, with what was expected there', async
       await stderrOf(['train', '--arch', arch, '--dataset', 'mnist', '--out', path.join(dir, 'out')]),
       new RegExp(`^autosnn: ${arch} at byte 15: not valid JSON: .+ \\(expected an architecture JSON object`),
     );
+    // A file not named *.json is read as one too, not mistaken for a built-in's name.
+    const text = path.join(dir, 'arch.txt');
+    await writeFile(text, 'kind: mlp\n');
+    t.regex(
+      await stderrOf(['train', '--arch', text, '--dataset', 'mnist', '--out', path.join(dir, 'out')]),
+      new RegExp(`^autosnn: ${text}: not valid JSON: .+ \\(expected an architecture JSON object`),
+    );
+    t.regex(
+      await stderrOf(['train', '--arch', 'autosn', '--dataset', 'mnist', '--out', path.join(dir, 'out')]),
+      /^autosnn: architecture: name: unknown built-in 'autosn' \(built-ins: autosnn, /,
+    );
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

@@ -41,3 +41,11 @@ test('parseJsonText: a truncated document has no offset to name', (t) => {
   t.is(error!.offset, undefined);
   t.regex(error!.message, /^x\.json: not valid JSON: Unexpected end of JSON input \(expected a thing\)$/);
 });
+
+test('parseJsonText: text that is not JSON at all is named in one line, without V8 quoting it', (t) => {
+  const error = t.throws(() => parseJsonText('arch.txt', 'kind: mlp\nwidth: 3\n', 'a thing'), {
+    instanceOf: FormatError,
+  });
+  t.false(error!.message.includes('\n'));
+  t.regex(error!.message, /^arch\.txt(?: at byte 0)?: not valid JSON: Unexpected token 'k' \(expected a thing\)$/);
+});

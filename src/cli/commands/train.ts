@@ -1,4 +1,6 @@
 /** `autosnn train`: train an architecture on a dataset into a model directory. */
+import { existsSync } from 'node:fs';
+import path from 'node:path';
 import * as E from '../../engine/index.js';
 import { DATASET_NAMES, getDataset } from '../../data/index.js';
 import {
@@ -35,6 +37,14 @@ export interface TrainCommandOptions extends TrainSettings {
   json: boolean;
 }
 
+/**
+ * Whether --arch VALUE (not a built-in's name) is a file to read: it ends with .json, has a
+ * folder in it, or exists. Otherwise it is taken for a mistyped built-in's name.
+ */
+function namesFile(value: string): boolean {
+  return value.endsWith('.json') || value.includes('/') || value.includes(path.sep) || existsSync(value);
+}
+
 /** A built-in name, or a JSON file; the dataset decides the input shape, encoding and classes. */
 async function resolveArchitecture(
   options: TrainCommandOptions,
@@ -46,15 +56,15 @@ async function resolveArchitecture(
     shape: sampleShape as [number, number, number],
     encoding: events ? ('events' as const) : ('direct' as const),
   };
-  if (options.arch.endsWith('.json')) {
+  const known = (BUILTIN_ARCHITECTURES as readonly string[]).includes(options.arch);
+  if (!known && !namesFile(options.arch)) return builtinArchitecture(options.arch); // throws the list of built-ins
+  if (!known) {
     const json = (await readJsonFile(
       options.arch,
       'an architecture JSON object, as README.md (The command line) describes',
     )) as Record<string, unknown>;
     return parseArchitecture({ ...json, input, classes, timesteps: json.timesteps ?? options.timesteps }, options.arch);
   }
-  const known = (BUILTIN_ARCHITECTURES as readonly string[]).includes(options.arch);
-  if (!known) return builtinArchitecture(options.arch); // throws the list of built-ins
   return builtinArchitecture(options.arch, { width: options.width, timesteps: options.timesteps, input, classes });
 }
 
