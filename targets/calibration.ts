@@ -13,7 +13,7 @@ import { describeValue, FormatError } from '../src/ir/errors.js';
 import { ENERGY_OPS, type EnergyFit, type FitEstimate, type FitRow } from './fitter.js';
 import { probeCounts, type ProbeManifest } from './probes.js';
 import type { CalibrationProfile, EnergyOp } from './types.js';
-import { readJsonFile } from '../src/ir/json-file.js';
+import { fileProblem, readJsonFile } from '../src/ir/json-file.js';
 
 export const CALIBRATION_FORMAT = 'autosnn-calibration';
 export const CALIBRATION_FORMAT_VERSIONS: readonly number[] = [1];
@@ -213,12 +213,15 @@ export class MeasurementsError extends Error {
   override readonly name = 'MeasurementsError';
   constructor(
     readonly file: string,
+    /** 1-based; 0 for the file as a whole (it could not be read). */
     readonly line: number,
     readonly column: string | undefined,
     readonly problem: string,
     readonly expected: string,
   ) {
-    super(`${file}:${line}: ${column === undefined ? '' : `column ${column}: `}${problem} (expected ${expected})`);
+    super(
+      `${file}${line > 0 ? `:${line}` : ''}: ${column === undefined ? '' : `column ${column}: `}${problem} (expected ${expected})`,
+    );
   }
 }
 
@@ -266,12 +269,11 @@ export async function readMeasurements(file: string): Promise<Measurement[]> {
   try {
     text = await readFile(file, 'utf8');
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
     throw new MeasurementsError(
       file,
       0,
       undefined,
-      code === 'ENOENT' ? 'no such file' : (error as Error).message,
+      fileProblem(error),
       'a measurements CSV: probe,joules,seconds[,trial]',
     );
   }

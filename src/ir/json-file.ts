@@ -14,6 +14,12 @@ const FILE_PROBLEMS: Record<string, string> = {
   ENOTDIR: 'a folder on its path is a file',
 };
 
+/** What went wrong reading a file, in words ("no such file", …), for an error naming it. */
+export function fileProblem(error: unknown): string {
+  const code = (error as NodeJS.ErrnoException).code ?? '';
+  return FILE_PROBLEMS[code] ?? (error as Error).message;
+}
+
 /** `text` (from `file`) as JSON; a syntax error names its byte offset. */
 export function parseJsonText(file: string, text: string, expected: string): unknown {
   try {
@@ -39,8 +45,7 @@ export async function readJsonFile(file: string, expected: string): Promise<unkn
   try {
     text = await readFile(file, 'utf8');
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code ?? '';
-    throw new FormatError({ file, problem: FILE_PROBLEMS[code] ?? (error as Error).message, expected });
+    throw new FormatError({ file, problem: fileProblem(error), expected });
   }
   if (text.trim() === '') throw new FormatError({ file, problem: 'empty file', expected });
   return parseJsonText(file, text, expected);

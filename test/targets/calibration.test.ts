@@ -293,7 +293,10 @@ test('CSV errors name the file, line and column', (t) => {
 });
 
 test('readMeasurements names a missing file', async (t) => {
-  await t.throwsAsync(readMeasurements('/nonexistent/m.csv'), { message: /^\/nonexistent\/m\.csv:0: no such file/ });
+  await t.throwsAsync(readMeasurements('/nonexistent/m.csv'), { message: /^\/nonexistent\/m\.csv: no such file/ });
+  await t.throwsAsync(readMeasurements('/tmp'), {
+    message: /^\/tmp: is a directory, not a file \(expected a measurements CSV/,
+  });
 });
 
 // ---------------------------------------------------------------------------------------------
