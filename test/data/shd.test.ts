@@ -38,6 +38,8 @@ import { FormatError } from '../../src/ir/errors.js';
 import type { Model } from '../../src/ir/model.js';
 
 const run = promisify(execFile);
+/** The command line as a user runs it, from the project root. */
+const autosnn = (args: string[]) => run('node', ['bin/autosnn.js', ...args]);
 
 test.before(async () => {
   await h5wasm.ready;
@@ -266,8 +268,7 @@ test('autosnn train --arch mlp on SHD, then estimate on its whole (one-sample) t
   try {
     writeDir(dir);
     const common = ['--data-dir', dir, '--json'];
-    const trained = await run('node', [
-      'bin/autosnn.js',
+    const trained = await autosnn([
       'train',
       '--arch',
       'mlp',
@@ -292,15 +293,7 @@ test('autosnn train --arch mlp on SHD, then estimate on its whole (one-sample) t
       model.nodes.filter((n) => n.op === 'linear').map((n) => n.shape),
       [[16], [16], [200]],
     );
-    const estimated = await run('node', [
-      'bin/autosnn.js',
-      'estimate',
-      '--model',
-      out,
-      '--target',
-      'cmos45',
-      ...common,
-    ]);
+    const estimated = await autosnn(['estimate', '--model', out, '--target', 'cmos45', ...common]);
     t.like(JSON.parse(estimated.stdout) as object, { dataset: 'shd', samples: 1 });
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -313,8 +306,7 @@ test('autosnn search on SHD searches the spiking-MLP space (no conv backbone tak
   try {
     writeDir(dir);
     const common = ['--data-dir', dir, '--json'];
-    const searched = await run('node', [
-      'bin/autosnn.js',
+    const searched = await autosnn([
       'search',
       '--dataset',
       'shd',
@@ -341,7 +333,7 @@ test('autosnn search on SHD searches the spiking-MLP space (no conv backbone tak
     t.like(record.config.space, { kind: 'mlp', layers: 3, widths: [4, 8, 16] });
     t.true(record.best.genome.every((choice) => ['skip', '4', '8', '16'].includes(choice)));
     t.regex(readFileSync(join(out, 'search.html'), 'utf8'), /spiking MLP/);
-    const retrained = await run('node', ['bin/autosnn.js', 'retrain', '--search', out, '--epochs', '1', ...common]);
+    const retrained = await autosnn(['retrain', '--search', out, '--epochs', '1', ...common]);
     t.like(JSON.parse(retrained.stdout) as object, { out: join(out, 'best'), epochs: 1 });
     const model = JSON.parse(readFileSync(join(out, 'best', 'model.json'), 'utf8')) as Model;
     const widths = record.best.genome.filter((c) => c !== 'skip').map(Number);
@@ -350,17 +342,7 @@ test('autosnn search on SHD searches the spiking-MLP space (no conv backbone tak
       [...widths.map((w) => [w]), [200]],
     );
     const conv = await t.throwsAsync(
-      run('node', [
-        'bin/autosnn.js',
-        'search',
-        '--dataset',
-        'shd',
-        '--space',
-        'snn1',
-        '--out',
-        join(dir, 'x'),
-        ...common,
-      ]),
+      autosnn(['search', '--dataset', 'shd', '--space', 'snn1', '--out', join(dir, 'x'), ...common]),
     );
     t.regex(
       (conv as unknown as { stderr: string }).stderr,
