@@ -5,12 +5,14 @@
  * relative 1e-5, and the counts equal. `autosnn export --verify` calls this.
  *
  * One difference is not an error: a rounding flip. onnxruntime and libtorch sum a convolution in
- * different orders, so their float32 membranes differ in the last bits; a membrane that lands
+ * different orders, so their float32 membranes differ in the last bits; a charge that lands
  * within that of the threshold fires in one and not the other. A spike difference is a rounding
- * flip when the side that did not fire holds a membrane within the membrane tolerance of θ (step
- * graph, which gives every step's membrane). From there that sample's runs legitimately part, so
- * it is compared no further (its later spikes, membranes and counts); at most a quarter of the
- * samples may part this way. Any other difference fails.
+ * flip when the engine's charge h at that step (the membrane before fire and reset, what was
+ * compared with θ) is within the membrane tolerance of θ. The engine's h serves both graphs and
+ * both directions: the step graph's membranes are after reset, and the sequence graph gives only
+ * the last step's. From there that sample's runs legitimately part, so it is compared no further
+ * (its later spikes, membranes and counts; `spikesSkipped` counts what that leaves out); at most
+ * a quarter of the samples may part this way. Any other difference fails.
  *
  * The engine's Network returns only counts, so the per-step values come from its observe hook:
  * each neuron's spikes as the network produced them, and its membrane by running the engine's
@@ -33,7 +35,10 @@ import { readOnnxMetadata, type OnnxGraphKind, type OnnxMetadata } from './write
 export interface OnnxVerifyOptions {
   /** Samples per onnxruntime and engine run (default 16). */
   batchSize?: number;
-  /** The largest membrane error that passes (default 1e-5). */
+  /**
+   * The largest membrane error that passes, and how near θ (relatively) the engine's charge must
+   * be for a spike difference to count as a rounding flip (default 1e-5).
+   */
   membraneTolerance?: number;
 }
 
@@ -62,11 +67,14 @@ export interface OnnxVerifyReport {
   /** Per neuron node, where any differ. */
   mismatchesByNode: Record<string, number>;
   firstMismatch?: OnnxSpikeMismatch;
-  /** Spike differences at a membrane within the tolerance of θ (see the module comment). */
+  /** Spike differences at a charge within the tolerance of θ (see the module comment). */
   roundingFlips: number;
   /** Samples compared only up to their first rounding flip. */
   samplesDiverged: number;
-  firstRoundingFlip?: OnnxSpikeMismatch & { membrane: number; threshold: number };
+  /** Spikes of those samples left uncompared: spikesCompared + spikesSkipped is every spike. */
+  spikesSkipped: number;
+  /** The first flip, with the engine's charge h there. */
+  firstRoundingFlip?: OnnxSpikeMismatch & { charge: number; threshold: number };
   /** Membranes compared: every step for the step graph, the last step for the sequence graph (its only membrane output). */
   membranesCompared: number;
   /**
@@ -90,6 +98,8 @@ interface EngineRun {
   spikes: Map<string, Float32Array>;
   /** Per neuron: the membrane after each step's reset, [T, N, …]. */
   membranes: Map<string, Float32Array>;
+  /** Per neuron: the charge h at each step, before fire and reset, [T, N, …]. */
+  charges: Map<string, Float32Array>;
   counts: Float32Array;
 }
 
@@ -102,6 +112,7 @@ function runEngine(
 ): EngineRun {
   const spikes = new Map<string, Float32Array>();
   const membranes = new Map<string, Float32Array>();
+  const charges = new Map<string, Float32Array>();
   const named = network.namedTensors();
   const counts = E.tidy(() =>
     E.noGrad(() => {
@@ -129,37 +140,38 @@ function runEngine(
             surrogate: neuron.surrogate,
           });
           const run = drive.timeVarying
-            ? runNeuron(drive.tensor.reshape([timesteps, batch, ...rest]), k, config, { membrane: true })
-            : runNeuron(drive.tensor, k, config, { membrane: true, repeat: timesteps });
+            ? runNeuron(drive.tensor.reshape([timesteps, batch, ...rest]), k, config, { membrane: true, charge: true })
+            : runNeuron(drive.tensor, k, config, { membrane: true, charge: true, repeat: timesteps });
           const again = run.spikes.toTypedArray() as Float32Array;
           if (again.some((s, i) => s !== fired[i])) {
             throw new Error(`verify: re-running neuron '${node.name}' did not reproduce the network's spikes`);
           }
           membranes.set(node.name, run.membrane!.toTypedArray() as Float32Array);
+          charges.set(node.name, run.charge!.toTypedArray() as Float32Array);
         },
       });
       return out.toTypedArray() as Float32Array;
     }),
   );
-  return { spikes, membranes, counts };
+  return { spikes, membranes, charges, counts };
 }
 
-/** One neuron step's membranes, to tell a rounding flip from an error. */
-interface FlipCheck {
+/** What tells a rounding flip from an error at one neuron step. */
+export interface FlipCheck {
   threshold: number;
   tolerance: number;
-  onnx: ArrayLike<number>;
-  /** The engine's membranes [T, N, …]; this step's at the same offset as its spikes. */
-  engine: Float32Array;
+  /** The engine's charges h [T, N, …]; this step's at the same offset as its spikes. */
+  charges: Float32Array;
 }
 
 /** Accumulates the comparison over batches (exported for its tests). */
 export class Tally {
   spikesCompared = 0;
   roundingFlips = 0;
-  firstRoundingFlip: (OnnxSpikeMismatch & { membrane: number; threshold: number }) | undefined;
+  firstRoundingFlip: (OnnxSpikeMismatch & { charge: number; threshold: number }) | undefined;
   /** Samples past their first rounding flip: compared no further. */
   readonly diverged = new Set<number>();
+  spikesSkipped = 0;
   spikeMismatches = 0;
   engineSpikes = 0;
   readonly firedByNode = new Map<string, number>();
@@ -178,7 +190,7 @@ export class Tally {
     onnxValues: ArrayLike<number>,
     engine: Float32Array,
     offset: number,
-    flips?: FlipCheck,
+    flips: FlipCheck,
   ): void {
     let fired = 0;
     for (let i = 0; i < onnxValues.length; i++) fired += engine[offset + i]!;
@@ -187,21 +199,21 @@ export class Tally {
     const parted = new Set<number>();
     for (let i = 0; i < onnxValues.length; i++) {
       const sample = first + Math.floor(i / size);
-      if (this.diverged.has(sample)) continue;
+      if (this.diverged.has(sample)) {
+        this.spikesSkipped++;
+        continue;
+      }
       this.spikesCompared++;
       if (onnxValues[i] === engine[offset + i]) continue;
       // Where this difference is (built only when the first of its kind is recorded).
       const at = () => ({ node, step, sample, index: i % size, onnx: onnxValues[i]!, engine: engine[offset + i]! });
-      if (flips) {
-        // The side that did not fire kept its membrane: h itself, to compare with θ.
-        const membrane = onnxValues[i] === 0 ? flips.onnx[i]! : flips.engine[offset + i]!;
-        const scale = Math.max(Math.abs(flips.threshold), Math.abs(membrane));
-        if (Math.abs(membrane - flips.threshold) <= flips.tolerance * scale) {
-          this.roundingFlips++;
-          parted.add(sample);
-          this.firstRoundingFlip ??= { ...at(), membrane, threshold: flips.threshold };
-          continue;
-        }
+      const charge = flips.charges[offset + i]!;
+      const scale = Math.max(Math.abs(flips.threshold), Math.abs(charge));
+      if (Math.abs(charge - flips.threshold) <= flips.tolerance * scale) {
+        this.roundingFlips++;
+        parted.add(sample);
+        this.firstRoundingFlip ??= { ...at(), charge, threshold: flips.threshold };
+        continue;
       }
       this.spikeMismatches++;
       this.mismatchesByNode[node] = (this.mismatchesByNode[node] ?? 0) + 1;
@@ -304,7 +316,7 @@ export async function verifyOnnx(
       if (metadata.graph === 'step') {
         await compareSteps(session, metadata, neurons, engine, x, n, first, tally, membraneTolerance);
       } else {
-        await compareSequence(session, metadata, neurons, engine, x, n, first, tally);
+        await compareSequence(session, metadata, neurons, engine, x, n, first, tally, membraneTolerance);
       }
     }
   } finally {
@@ -323,6 +335,7 @@ export async function verifyOnnx(
     mismatchesByNode: tally.mismatchesByNode,
     roundingFlips: tally.roundingFlips,
     samplesDiverged: tally.diverged.size,
+    spikesSkipped: tally.spikesSkipped,
     membranesCompared: tally.membranesCompared,
     maxMembraneRelativeError: tally.maxMembrane,
     maxCountsDifference: tally.maxCounts,
@@ -382,8 +395,7 @@ async function compareSteps(
       tally.spikes(s.node, t, first, size, out[s.spikes]!.data as Float32Array, engine.spikes.get(s.node)!, offset, {
         threshold,
         tolerance,
-        onnx: v,
-        engine: engineMembranes,
+        charges: engine.charges.get(s.node)!,
       });
       tally.membranes(threshold, v, engineMembranes, offset, first, size);
       next.push(v);
@@ -405,6 +417,7 @@ async function compareSequence(
   n: number,
   first: number,
   tally: Tally,
+  tolerance: number,
 ): Promise<void> {
   const T = metadata.timesteps;
   const dims = metadata.input.encoding === 'events' ? [T, n, ...metadata.input.shape] : [n, ...metadata.input.shape];
@@ -422,6 +435,7 @@ async function compareSequence(
         spikes.subarray(offset, offset + n * size),
         engine.spikes.get(s.node)!,
         offset,
+        { threshold: neurons.get(s.node)!.vThreshold, tolerance, charges: engine.charges.get(s.node)! },
       );
     }
     const last = (T - 1) * n * size;

@@ -187,11 +187,11 @@ NeuronParams params_from(AutogradContext* ctx) {
 
 struct MultiStepNeuron : public torch::autograd::Function<MultiStepNeuron> {
   // x [T, …] (or [N, …] repeated `repeat` times), k (1 or C values), v0 [N, …] or no elements
-  // (start from v_reset) → spikes, v_seq
+  // (start from v_reset) → spikes, v_seq, h_seq (the charge before each step's reset)
   static variable_list forward(AutogradContext* ctx, at::Tensor x, at::Tensor k, at::Tensor v0,
                                int64_t kind, bool decay_input, int64_t reset, int64_t surrogate,
                                double alpha, double v_threshold, double v_reset,
-                               bool with_membrane, int64_t repeat) {
+                               bool with_membrane, bool with_charge, int64_t repeat) {
     NeuronParams p{static_cast<NeuronKind>(kind), decay_input, static_cast<ResetMode>(reset),
                    static_cast<SurrogateKind>(surrogate), alpha, v_threshold, v_reset};
     x = x.contiguous();
@@ -241,8 +241,11 @@ struct MultiStepNeuron : public torch::autograd::Function<MultiStepNeuron> {
     ctx->saved_data["k_dtype"] = static_cast<int64_t>(k.scalar_type());
     ctx->saved_data["repeat"] = repeat;
     if (!with_membrane) v_seq = at::empty({0}, x.options());
-    ctx->mark_non_differentiable({v_seq});
-    return {spikes, v_seq};
+    // A copy, not the saved h itself: a saved tensor that is also an output would let a caller's
+    // in-place change reach backward. Only a diagnostic asks for it (export --verify).
+    at::Tensor charge = with_charge ? h_seq.clone() : at::empty({0}, h_seq.options());
+    ctx->mark_non_differentiable({v_seq, charge});
+    return {spikes, v_seq, charge};
   }
 
   static variable_list backward(AutogradContext* ctx, variable_list grads) {
@@ -298,8 +301,9 @@ struct MultiStepNeuron : public torch::autograd::Function<MultiStepNeuron> {
       }
       grad_k = grad_k.to(k_dtype);
     }
-    return {grad_x,      grad_k,      at::Tensor(), at::Tensor(), at::Tensor(), at::Tensor(),
-            at::Tensor(), at::Tensor(), at::Tensor(), at::Tensor(), at::Tensor(), at::Tensor()};
+    return {grad_x,       grad_k,       at::Tensor(), at::Tensor(), at::Tensor(),
+            at::Tensor(), at::Tensor(), at::Tensor(), at::Tensor(), at::Tensor(),
+            at::Tensor(), at::Tensor(), at::Tensor()};
   }
 };
 
@@ -318,9 +322,10 @@ int64_t enum_arg(const Napi::CallbackInfo& info, size_t i, const char* name,
 
 // multistepNeuron(x [T, N, …], k, v0?, kind 'if'|'lif', decayInput, reset 'hard'|'soft',
 //                 surrogate 'arctan'|'sigmoid'|'rectangular', alpha, vThreshold, vReset,
-//                 withMembrane = true, repeatSteps?)
+//                 withMembrane = true, repeatSteps?, withCharge = false)
 // With repeatSteps = T, x is one step [N, …] that drives all T steps (direct encoding).
-//   → [spikes [T, N, …], membrane after reset [T, N, …] (an empty tensor without withMembrane)]
+//   → [spikes [T, N, …], membrane after reset [T, N, …] (an empty tensor without withMembrane),
+//      charge h before each reset [T, N, …] in the arithmetic type (empty without withCharge)]
 // k holds 1 value (per layer) or C values for x's dim 2 (per channel); for LIF k = 1/τ, for
 // PLIF k = sigmoid(w) computed by the caller so autograd carries it back to w.
 Napi::Value multistep_neuron(const Napi::CallbackInfo& info) {
@@ -337,6 +342,7 @@ Napi::Value multistep_neuron(const Napi::CallbackInfo& info) {
   double v_reset = double_arg(info, 9, "vReset");
   bool with_membrane = is_absent(info, 10) ? true : bool_arg(info, 10, "withMembrane");
   int64_t repeat = is_absent(info, 11) ? 0 : int_arg(info, 11, "repeatSteps");
+  bool with_charge = is_absent(info, 12) ? false : bool_arg(info, 12, "withCharge");
   if (repeat < 0) throw ArgError("repeatSteps must be ≥ 1 (or absent)", true);
   if (!(alpha > 0) || !std::isfinite(alpha)) throw ArgError("alpha must be a finite number > 0", true);
   if (!std::isfinite(v_threshold) || !std::isfinite(v_reset))
@@ -369,10 +375,11 @@ Napi::Value multistep_neuron(const Napi::CallbackInfo& info) {
   at::Tensor v0_or_none = v0 ? *v0 : at::empty({0}, x.options().dtype(arithmetic_type(dtype)));
   auto out = MultiStepNeuron::apply(x, k, v0_or_none, kind, decay_input, reset,
                                     surrogate, alpha, v_threshold, v_reset, with_membrane,
-                                    repeat);
-  auto result = Napi::Array::New(env, 2);
+                                    with_charge, repeat);
+  auto result = Napi::Array::New(env, 3);
   result.Set(0u, wrap(env, out[0]));
   result.Set(1u, wrap(env, out[1]));
+  result.Set(2u, wrap(env, out[2]));
   return result;
 }
 

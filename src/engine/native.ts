@@ -188,7 +188,8 @@ export interface NativeEngine {
     vReset: number,
     withMembrane?: boolean,
     repeatSteps?: number,
-  ): [T, T];
+    withCharge?: boolean,
+  ): [spikes: T, membrane: T, charge: T];
 
   sgd(
     params: readonly T[],

@@ -47,7 +47,7 @@ export function runNeuronOpByOp(
     // The reference spells the repetition out: T copies of the one input.
     const repeated = E.tidy(() => x.unsqueeze(0).expand([options.repeat!, ...x.shape]));
     try {
-      return runNeuronOpByOp(repeated, k, config, { v0 });
+      return runNeuronOpByOp(repeated, k, config, { v0, charge: options.charge });
     } finally {
       repeated.dispose();
     }
@@ -61,6 +61,7 @@ export function runNeuronOpByOp(
     let v: E.Tensor = v0 ? v0.detach() : E.full(x.shape.slice(1), config.vReset, { dtype: x.dtype, device: x.device });
     const spikes: E.Tensor[] = [];
     const membranes: E.Tensor[] = [];
+    const charges: E.Tensor[] = [];
     for (let t = 0; t < steps; t++) {
       const xt = x.narrow(0, t, 1).squeeze(0);
       let h: E.Tensor;
@@ -73,7 +74,10 @@ export function runNeuronOpByOp(
         config.reset === 'hard' ? sd.mul(config.vReset).add(sd.neg().add(1).mul(h)) : h.sub(sd.mul(config.vThreshold));
       spikes.push(s);
       membranes.push(v.detach());
+      if (options.charge) charges.push(h.detach());
     }
-    return { spikes: E.stack(spikes), membrane: E.stack(membranes) };
+    const output: NeuronOutput = { spikes: E.stack(spikes), membrane: E.stack(membranes) };
+    if (options.charge) output.charge = E.stack(charges);
+    return output;
   });
 }

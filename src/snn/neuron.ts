@@ -73,6 +73,11 @@ export interface NeuronOutput {
   spikes: E.Tensor;
   /** Membrane after reset at each step [T, N, …], when asked for; no gradient flows through it. */
   membrane?: E.Tensor;
+  /**
+   * The charge h at each step [T, N, …], before fire and reset: what was compared with the
+   * threshold. When asked for; float32 for a narrow input; no gradient flows through it.
+   */
+  charge?: E.Tensor;
 }
 
 export interface RunOptions {
@@ -80,6 +85,8 @@ export interface RunOptions {
   v0?: E.Tensor;
   /** Also return the membrane sequence (costs one more [T, N, …] tensor). */
   membrane?: boolean;
+  /** Also return the charge sequence (one more [T, N, …] tensor; `export --verify` uses it). */
+  charge?: boolean;
   /**
    * x is one step [N, …] that drives this many steps (a directly encoded image): the kernel
    * reads it at every step without a T-fold copy, and its gradient is the sum over steps.
@@ -94,8 +101,8 @@ export interface RunOptions {
  * (default v_reset).
  */
 export function runNeuron(x: E.Tensor, k: E.Tensor, config: NeuronConfig, options: RunOptions = {}): NeuronOutput {
-  const { v0, membrane: withMembrane = false, repeat } = options;
-  const [spikes, membrane] = native.multistepNeuron(
+  const { v0, membrane: withMembrane = false, charge: withCharge = false, repeat } = options;
+  const [spikes, membrane, charge] = native.multistepNeuron(
     x.handle('neuron'),
     k.handle('neuron'),
     v0?.handle('neuron'),
@@ -108,11 +115,17 @@ export function runNeuron(x: E.Tensor, k: E.Tensor, config: NeuronConfig, option
     config.vReset,
     withMembrane,
     repeat,
+    withCharge,
   );
+  // Each output is wrapped, so an unrequested (empty) one is released here and not leaked.
+  const output: NeuronOutput = { spikes: new E.Tensor(spikes) };
   const membraneTensor = new E.Tensor(membrane);
-  if (withMembrane) return { spikes: new E.Tensor(spikes), membrane: membraneTensor };
-  membraneTensor.dispose();
-  return { spikes: new E.Tensor(spikes) };
+  const chargeTensor = new E.Tensor(charge);
+  if (withMembrane) output.membrane = membraneTensor;
+  else membraneTensor.dispose();
+  if (withCharge) output.charge = chargeTensor;
+  else chargeTensor.dispose();
+  return output;
 }
 
 /** A neuron layer: holds PLIF's w (or LIF's fixed k) and runs the fused recurrence. */

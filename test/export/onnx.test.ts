@@ -66,7 +66,11 @@ function assertAgrees(
 ) {
   const perStep = neuronsOf(bundle.model).reduce((n, node) => n + elements(node.shape), 0);
   t.is(report.samples, samples);
-  t.is(report.spikesCompared, perStep * samples * bundle.model.timesteps);
+  // Every spike is compared, except those of a sample after its rounding flip (if any: a charge
+  // within 1e-5 of θ; which samples flip depends on the weights and the libtorch build).
+  t.is(report.spikesCompared + report.spikesSkipped, perStep * samples * bundle.model.timesteps);
+  t.is(report.spikesSkipped > 0, report.samplesDiverged > 0);
+  t.true(report.samplesDiverged <= samples / 8, `${report.samplesDiverged} samples parted at a rounding flip`);
   t.true(report.engineSpikes > 0, 'the engine fires');
   for (const node of neuronsOf(bundle.model))
     t.is(report.silentNeurons.includes(node.name), false, `${node.name} fires`);
@@ -501,44 +505,29 @@ test('inspect reads a foreign ONNX model: initializers listed as inputs are para
   });
 });
 
-test('a spike difference at a membrane within the tolerance of θ is a rounding flip: that sample is compared no further', (t) => {
+test('a spike difference where the engine charged within the tolerance of θ is a rounding flip: that sample is compared no further', (t) => {
   // Two samples of one neuron node with 2 neurons, one step: [N = 2, size = 2].
   const tally = new Tally();
-  const flips = (onnxMembranes: number[], engineMembranes: number[]) => ({
-    threshold: 1,
-    tolerance: 1e-5,
-    onnx: onnxMembranes,
-    engine: Float32Array.from(engineMembranes),
-  });
-  // Sample 0, neuron 1: onnx did not fire at v = 0.9999999 (θ within 1e-7), the engine did: a flip.
-  tally.spikes(
-    'n',
-    0,
-    0,
-    2,
-    [0, 0, 1, 0],
-    Float32Array.from([0, 1, 1, 0]),
-    0,
-    flips([0.2, 0.9999999, 0, 0.3], [0.2, 0, 0, 0.3]),
-  );
+  const flips = (charges: number[]) => ({ threshold: 1, tolerance: 1e-5, charges: Float32Array.from(charges) });
+  // Sample 0, neuron 1: the engine fired at h = 1.0000001 (θ within 1e-7), onnx did not: a flip.
+  tally.spikes('n', 0, 0, 2, [0, 0, 1, 0], Float32Array.from([0, 1, 1, 0]), 0, flips([0.2, 1.0000001, 1.5, 0.3]));
   t.is(tally.roundingFlips, 1);
   t.is(tally.spikeMismatches, 0);
   t.deepEqual([...tally.diverged], [0]);
-  t.like(tally.firstRoundingFlip, { node: 'n', step: 0, sample: 0, index: 1, membrane: 0.9999999 });
-  // Sample 0 is not compared again; sample 1's difference at v = 0.5 is an error.
-  tally.spikes(
-    'm',
-    0,
-    0,
-    2,
-    [1, 1, 0, 1],
-    Float32Array.from([0, 0, 0, 0]),
-    0,
-    flips([0, 0, 0.5, 0], [0.5, 0.5, 0.5, 0.5]),
-  );
+  t.like(tally.firstRoundingFlip, { node: 'n', step: 0, sample: 0, index: 1, charge: Math.fround(1.0000001) });
+  // The other way round, in a sample not yet parted: onnx fired where the engine's h was
+  // 0.9999999 — a flip too. Sample 0 is skipped: neither of its 2 spikes is compared.
+  const tally2 = new Tally();
+  tally2.spikes('n', 0, 0, 2, [0, 0, 1, 1], Float32Array.from([0, 0, 1, 0]), 0, flips([0, 0, 1.2, 0.9999999]));
+  t.is(tally2.roundingFlips, 1);
+  t.is(tally2.spikeMismatches, 0);
+  t.deepEqual([...tally2.diverged], [1]);
+  // Sample 0 is not compared again; sample 1's difference at h = 0.5 is an error.
+  tally.spikes('m', 0, 0, 2, [1, 1, 0, 1], Float32Array.from([0, 0, 0, 0]), 0, flips([0.5, 0.5, 0.5, 0.5]));
   t.is(tally.spikeMismatches, 1);
   t.like(tally.firstMismatch, { node: 'm', sample: 1, index: 1, onnx: 1, engine: 0 });
   t.is(tally.spikesCompared, 4 + 2);
+  t.is(tally.spikesSkipped, 2);
   // Membranes and counts of the parted sample are skipped.
   tally.membranes(1, [5, 5, 0.25, 0.25], Float32Array.from([0, 0, 0.25, 0.25]), 0, 0, 2);
   t.is(tally.maxMembrane, 0);

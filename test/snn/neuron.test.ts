@@ -86,6 +86,31 @@ test('H(0) = 1: a membrane exactly at threshold fires', (t) => {
   });
 });
 
+test('the charge output is h before fire and reset, bit for bit the op-by-op h, in float32 for bfloat16', (t) => {
+  E.tidy(() => {
+    E.manualSeed(11);
+    for (const c of cases)
+      for (const dtype of ['float64', 'float32'] as const) {
+        const inputs = caseInputs(c);
+        const [x, w, v0] = [inputs.x.to(dtype), inputs.w?.to(dtype), inputs.v0?.to(dtype)];
+        const k = w ? w.sigmoid() : E.full([], c.config.kind === 'if' ? 1 : 1 / c.config.tau, { dtype });
+        const fused = runNeuron(x, k, c.config, { v0, charge: true });
+        const reference = runNeuronOpByOp(x, k, c.config, { v0, charge: true });
+        t.deepEqual(fused.charge!.toNumbers(), reference.charge!.toNumbers(), `${c.name}, ${dtype}`);
+        // What fired is exactly what reached the threshold.
+        const fired = fused.charge!.ge(c.config.vThreshold).to(dtype);
+        t.deepEqual(fired.toNumbers(), fused.spikes.toNumbers(), `${c.name}, ${dtype}`);
+        t.false(fused.charge!.requiresGrad);
+      }
+    const plain = runNeuron(E.rand([3, 2, 4]), E.full([], 0.5), neuronConfig());
+    t.is(plain.charge, undefined, 'not asked for, not returned');
+    const narrow = runNeuron(E.rand([3, 2, 4]).mul(2).to('bfloat16'), E.full([], 0.5), neuronConfig(), {
+      charge: true,
+    });
+    t.is(narrow.charge!.dtype, 'float32');
+  });
+});
+
 test('running T steps in two chunks from the carried membrane equals one run', (t) => {
   E.tidy(() => {
     E.manualSeed(5);

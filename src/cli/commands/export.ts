@@ -91,7 +91,7 @@ async function verify(
           `  spikes compared ${report.spikesCompared.toLocaleString('en-US')}, mismatches ${report.spikeMismatches}`,
           ...(report.roundingFlips > 0
             ? [
-                `  rounding flips ${report.roundingFlips} (a membrane within ${report.membraneTolerance.toExponential(0)} of θ, float32 summation order): ` +
+                `  rounding flips ${report.roundingFlips} (a charge within ${report.membraneTolerance.toExponential(0)} of θ, float32 summation order): ` +
                   `${report.samplesDiverged} of ${report.samples} samples compared up to there`,
               ]
             : []),
