@@ -10,7 +10,7 @@ ADDON := build/native/Release/autosnn_engine.node
 NATIVE_SOURCES := $(wildcard native/src/*.cc native/src/*.h native/src/*.cu) native/CMakeLists.txt CMakeLists.txt
 TS_SOURCES := $(shell find src test bench scripts targets export firmware-bridge -name '*.ts' 2>/dev/null) tsconfig.json
 
-.PHONY: help setup setup-bench build build-native build-ts build-firmware test test-firmware test-native-host lint check-cuda gpu-dry-run gpu-pack fixtures demo bench fuzz clean
+.PHONY: help setup setup-bench build build-native build-ts build-firmware test test-firmware test-native-host lint check-cuda check-libtorch2 gpu-dry-run gpu-pack fixtures demo bench fuzz clean
 
 help:
 	@echo "make setup | build | test | demo | bench | clean   (see README.md)"
@@ -51,6 +51,11 @@ lint: setup
 
 check-cuda: setup
 	scripts/check-cuda-compile.sh
+
+# The addon built against libtorch 2.x (Debian 13's, CPU) and `make test` run with it, in a
+# debootstrap root: needs root and the network, about 20 minutes; not part of `make test`.
+check-libtorch2:
+	scripts/libtorch2-check.sh
 
 # The CUDA kernel's per-neuron passes, compiled for the host and held bit for bit to a
 # step-at-a-time loop (native/test/neuron_passes_test.cc): the GPU-only code checked here.

@@ -9,7 +9,10 @@ cd "$(dirname "$0")/.."
 # chromium: the report tests open the generated HTML in a headless browser.
 # gcc-arm-none-eabi, libnewlib-arm-none-eabi, qemu-system-arm, nanopb: the bridge firmware (Cortex-M build under
 # QEMU; nanopb_generator); clang with its compiler-rt: the fuzzer (libFuzzer, ASan, UBSan).
-packages=(libtorch-dev cmake g++ make python3 chromium gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm nanopb clang)
+# libclang-rt-dev is named because from Debian 13 clang only recommends it, and we install
+# without recommends.
+packages=(libtorch-dev cmake g++ make python3 chromium gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm nanopb clang
+  libclang-rt-dev)
 if [[ "${1:-}" == "--bench" ]]; then packages+=(python3-torch); fi
 
 missing=()
