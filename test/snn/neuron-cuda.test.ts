@@ -128,3 +128,23 @@ cudaTest('a repeated (directly encoded) input on the GPU equals its T copies', (
     t.true(maxRelativeError(repeated.gw, copied.gw) < 1e-4);
   });
 });
+
+cudaTest('the GPU kernel returns the charge h the CPU kernel computes, bit for bit (float32, same k)', (t) => {
+  E.tidy(() => {
+    for (const c of NEURON_CASES) {
+      const { x, w, v0 } = caseInputs(c);
+      // k computed once, on the CPU, so both kernels get the same values.
+      const k = (w ? w.sigmoid() : E.full([], c.config.kind === 'if' ? 1 : 1 / c.config.tau)).to('float32');
+      const run = (device: E.Device) =>
+        runNeuron(x.to('float32').to(device), k.to(device), c.config, {
+          v0: v0?.to('float32').to(device),
+          charge: true,
+        });
+      const cpu = run('cpu');
+      const gpu = run('cuda');
+      t.is(gpu.charge!.device, 'cuda:0');
+      t.deepEqual(gpu.charge!.toNumbers(), cpu.charge!.toNumbers(), c.name);
+      t.deepEqual(gpu.spikes.toNumbers(), cpu.spikes.toNumbers(), c.name);
+    }
+  });
+});
