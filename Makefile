@@ -53,7 +53,7 @@ check-cuda: setup
 	scripts/check-cuda-compile.sh
 
 # The addon built against libtorch 2.x (Debian 13's, CPU) and `make test` run with it, in a
-# debootstrap root: needs root and the network, about 20 minutes; not part of `make test`.
+# debootstrap root: needs root and the network, about 12 minutes; not part of `make test`.
 check-libtorch2:
 	scripts/libtorch2-check.sh
 

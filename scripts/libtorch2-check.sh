@@ -10,7 +10,7 @@
 #
 # Needs root (debootstrap, chroot, mounts) and the Debian and npm registries; about 2.5 GB in
 # ROOT. Uncommitted changes are not tested: it clones HEAD. Not part of `make test` (it takes
-# about 20 minutes and a network).
+# about 12 minutes from an empty ROOT here, and a network).
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 root=${1:-/var/tmp/autosnn-trixie}

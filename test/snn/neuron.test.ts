@@ -111,6 +111,30 @@ test('the charge output is h before fire and reset, bit for bit the op-by-op h, 
   });
 });
 
+test('the CPU kernel gives the same bits on 1 thread and on 2 (neurons split across threads)', (t) => {
+  // 2 × 8 × 300 = 4,800 neurons: 19 blocks of 256, enough for parallel_for to split them.
+  const run = () =>
+    E.tidy(() => {
+      E.manualSeed(21);
+      const x = E.rand([6, 2, 8, 300]).mul(1.4).setRequiresGrad(true);
+      const w = E.randn([8]).mul(0.5).setRequiresGrad(true);
+      const config = neuronConfig({ kind: 'plif', perChannel: true });
+      const { spikes, membrane } = runNeuron(x, w.sigmoid(), config, { membrane: true });
+      spikes.mul(E.randn(spikes.shape)).sum().backward();
+      return [spikes, membrane!, x.grad!, w.grad!].map((v) => v.toNumbers());
+    });
+  const before = E.threads();
+  try {
+    E.setThreads(1);
+    const one = run();
+    E.setThreads(2);
+    const two = run();
+    t.deepEqual(two, one);
+  } finally {
+    E.setThreads(before);
+  }
+});
+
 test('running T steps in two chunks from the carried membrane equals one run', (t) => {
   E.tidy(() => {
     E.manualSeed(5);
