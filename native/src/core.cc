@@ -207,6 +207,16 @@ Napi::Value build_info(const Napi::CallbackInfo& info) {
   out.Set("interopThreads", Napi::Number::New(env, at::get_num_interop_threads()));
   out.Set("mkldnn", Napi::Boolean::New(env, at::hasMKLDNN()));
   out.Set("parallel", Napi::String::New(env, at::get_parallel_info()));
+  // Whether the addon's own at::parallel_for loops (the CPU neuron) run on the intra-op threads:
+  // with an OpenMP libtorch, only in files compiled with OpenMP (native/CMakeLists.txt), as all
+  // of the addon's are when the build found a runtime.
+  out.Set("addonParallel", Napi::Boolean::New(env,
+#if AT_PARALLEL_OPENMP && !defined(_OPENMP)
+                                              false
+#else
+                                              true
+#endif
+                                              ));
   auto devices = Napi::Array::New(env);
 #if defined(AUTOSNN_WITH_CUDA)
   int runtime = 0;

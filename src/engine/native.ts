@@ -31,6 +31,8 @@ export interface BuildInfo {
   interopThreads: number;
   mkldnn: boolean;
   parallel: string;
+  /** The addon's own CPU loops (the fused neuron) use the intra-op threads (false: one thread). */
+  addonParallel: boolean;
   cudaRuntime?: number;
   cudnnVersion?: number;
   devices: { index: number; name: string; memoryBytes: number; capability: string }[];

@@ -17,9 +17,17 @@ test('autosnn --version prints the package version', async (t) => {
 
 test('autosnn info --json reports libtorch, threads and CUDA', async (t) => {
   const { stdout } = await run(BIN, ['info', '--json']);
-  const info = JSON.parse(stdout) as { libtorch: string; threads: number; cudaAvailable: boolean; devices: unknown[] };
+  const info = JSON.parse(stdout) as {
+    libtorch: string;
+    threads: number;
+    addonParallel: boolean;
+    cudaAvailable: boolean;
+    devices: unknown[];
+  };
   t.regex(info.libtorch, /^\d+\.\d+\.\d+/);
   t.true(info.threads >= 1);
+  // The build links an OpenMP runtime, so the fused neuron is not left on one thread.
+  t.true(info.addonParallel, 'the addon was built without OpenMP (see native/CMakeLists.txt)');
   t.is(typeof info.cudaAvailable, 'boolean');
   t.true(Array.isArray(info.devices));
 });
@@ -28,6 +36,7 @@ test('autosnn info prints a readable table', async (t) => {
   const { stdout } = await run(BIN, ['info']);
   t.regex(stdout, /^libtorch\s+\d+\.\d+/m);
   t.regex(stdout, /^CUDA available\s+(yes|no)$/m);
+  t.regex(stdout, /^fused neuron \(CPU\)\s+on the intra-op threads$/m);
   t.regex(stdout, /^devices\s+cpu/m);
 });
 

@@ -13,6 +13,7 @@ export function runInfo(options: { json: boolean }): number {
     ['libtorch', info.libtorch],
     ['build', info.cudaBuild ? 'CUDA' : 'CPU only'],
     ['threads', `${info.threads} intra-op, ${info.interopThreads} inter-op`],
+    ['fused neuron (CPU)', info.addonParallel ? 'on the intra-op threads' : 'on 1 thread (addon built without OpenMP)'],
     ['oneDNN (MKL-DNN)', info.mkldnn ? 'yes' : 'no'],
     ['CUDA available', info.cudaAvailable ? 'yes' : 'no'],
     ['cuDNN', info.cudnnAvailable ? `yes${info.cudnnVersion ? ` (${info.cudnnVersion})` : ''}` : 'no'],
