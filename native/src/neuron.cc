@@ -324,8 +324,8 @@ int64_t enum_arg(const Napi::CallbackInfo& info, size_t i, const char* name,
 //                 surrogate 'arctan'|'sigmoid'|'rectangular', alpha, vThreshold, vReset,
 //                 withMembrane = true, repeatSteps?, withCharge = false)
 // With repeatSteps = T, x is one step [N, …] that drives all T steps (direct encoding).
-//   → [spikes [T, N, …], membrane after reset [T, N, …] (an empty tensor without withMembrane),
-//      charge h before each reset [T, N, …] in the arithmetic type (empty without withCharge)]
+//   → [spikes [T, N, …], membrane after reset [T, N, …] (undefined without withMembrane),
+//      charge h before each reset [T, N, …] in the arithmetic type (undefined without withCharge)]
 // k holds 1 value (per layer) or C values for x's dim 2 (per channel); for LIF k = 1/τ, for
 // PLIF k = sigmoid(w) computed by the caller so autograd carries it back to w.
 Napi::Value multistep_neuron(const Napi::CallbackInfo& info) {
@@ -378,8 +378,9 @@ Napi::Value multistep_neuron(const Napi::CallbackInfo& info) {
                                     with_charge, repeat);
   auto result = Napi::Array::New(env, 3);
   result.Set(0u, wrap(env, out[0]));
-  result.Set(1u, wrap(env, out[1]));
-  result.Set(2u, wrap(env, out[2]));
+  // An output not asked for is not handed to JS (no handle to make and release per call).
+  result.Set(1u, with_membrane ? wrap(env, out[1]) : env.Undefined());
+  result.Set(2u, with_charge ? wrap(env, out[2]) : env.Undefined());
   return result;
 }
 

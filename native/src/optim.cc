@@ -17,17 +17,12 @@ namespace {
 
 const napi_type_tag kOptimizerTag = {0x6175746f736e6e21ULL, 0x6f7074696d000001ULL};
 
-// Which update `step` runs; libtorch's Optimizer base does not say.
-enum class OptimizerKind { SGD, Adam, AdamW };
-
 struct OptimizerBox {
   std::unique_ptr<torch::optim::Optimizer> optimizer;
-  OptimizerKind kind;
 };
 
-Napi::Value wrap_optimizer(Napi::Env env, std::unique_ptr<torch::optim::Optimizer> optimizer,
-                           OptimizerKind kind) {
-  auto* box = new OptimizerBox{std::move(optimizer), kind};
+Napi::Value wrap_optimizer(Napi::Env env, std::unique_ptr<torch::optim::Optimizer> optimizer) {
+  auto* box = new OptimizerBox{std::move(optimizer)};
   auto external = Napi::External<OptimizerBox>::New(
       env, box, [](Napi::Env, OptimizerBox* b) { delete b; });
   if (napi_type_tag_object(env, external, &kOptimizerTag) != napi_ok)
@@ -35,7 +30,7 @@ Napi::Value wrap_optimizer(Napi::Env env, std::unique_ptr<torch::optim::Optimize
   return external;
 }
 
-OptimizerBox& box_arg(const Napi::CallbackInfo& info) {
+torch::optim::Optimizer& optimizer_arg(const Napi::CallbackInfo& info) {
   bool tagged = false;
   if (info.Length() < 1 || !info[0].IsExternal() ||
       napi_check_object_type_tag(info.Env(), info[0], &kOptimizerTag, &tagged) != napi_ok ||
@@ -43,10 +38,8 @@ OptimizerBox& box_arg(const Napi::CallbackInfo& info) {
     throw ArgError("optimizer must be an optimizer handle");
   auto* box = info[0].As<Napi::External<OptimizerBox>>().Data();
   if (!box->optimizer) throw ArgError("optimizer was disposed");
-  return *box;
+  return *box->optimizer;
 }
-
-torch::optim::Optimizer& optimizer_arg(const Napi::CallbackInfo& info) { return *box_arg(info).optimizer; }
 
 std::vector<at::Tensor> params_arg(const Napi::CallbackInfo& info) {
   auto params = tensor_list_arg(info, 0, "params");
@@ -76,12 +69,11 @@ Napi::Value sgd(const Napi::CallbackInfo& info) {
       .nesterov(bool_arg(info, 5, "nesterov"));
   if (options.nesterov() && (options.momentum() <= 0 || options.dampening() != 0))
     throw ArgError("nesterov needs momentum > 0 and dampening = 0");
-  return wrap_optimizer(info.Env(), std::make_unique<torch::optim::SGD>(params, options),
-                        OptimizerKind::SGD);
+  return wrap_optimizer(info.Env(), std::make_unique<torch::optim::SGD>(params, options));
 }
 
 // adam(params, lr, beta1, beta2, eps, weightDecay, amsgrad) and the same for adamw.
-template <typename Optim, typename Options, OptimizerKind kind>
+template <typename Optim, typename Options>
 Napi::Value adam_like(const Napi::CallbackInfo& info) {
   auto params = params_arg(info);
   double beta1 = double_arg(info, 2, "beta1");
@@ -93,7 +85,7 @@ Napi::Value adam_like(const Napi::CallbackInfo& info) {
       .eps(non_negative(info, 4, "eps"))
       .weight_decay(non_negative(info, 5, "weightDecay"))
       .amsgrad(bool_arg(info, 6, "amsgrad"));
-  return wrap_optimizer(info.Env(), std::make_unique<Optim>(params, options), kind);
+  return wrap_optimizer(info.Env(), std::make_unique<Optim>(params, options));
 }
 
 // The key of a parameter's entry in Optimizer::state(), as libtorch's own step spells it: the
@@ -176,20 +168,14 @@ void multi_tensor_adam_step(torch::optim::Optimizer& optimizer, bool decoupled) 
 }
 
 Napi::Value step(const Napi::CallbackInfo& info) {
-  auto& box = box_arg(info);
-  switch (box.kind) {
-    case OptimizerKind::Adam:
-      multi_tensor_adam_step<torch::optim::AdamOptions, torch::optim::AdamParamState>(*box.optimizer,
-                                                                                      false);
-      break;
-    case OptimizerKind::AdamW:
-      multi_tensor_adam_step<torch::optim::AdamWOptions, torch::optim::AdamWParamState>(
-          *box.optimizer, true);
-      break;
-    case OptimizerKind::SGD:
-      box.optimizer->step();
-      break;
-  }
+  auto& optimizer = optimizer_arg(info);
+  // libtorch's Adam and AdamW are siblings, not one a kind of the other.
+  if (dynamic_cast<torch::optim::Adam*>(&optimizer))
+    multi_tensor_adam_step<torch::optim::AdamOptions, torch::optim::AdamParamState>(optimizer, false);
+  else if (dynamic_cast<torch::optim::AdamW*>(&optimizer))
+    multi_tensor_adam_step<torch::optim::AdamWOptions, torch::optim::AdamWParamState>(optimizer, true);
+  else
+    optimizer.step();
   return info.Env().Undefined();
 }
 
@@ -244,10 +230,8 @@ Napi::Value dispose_optimizer(const Napi::CallbackInfo& info) {
 
 void register_optim(Napi::Env env, Napi::Object exports) {
   define(env, exports, "sgd", sgd);
-  define(env, exports, "adam",
-         adam_like<torch::optim::Adam, torch::optim::AdamOptions, OptimizerKind::Adam>);
-  define(env, exports, "adamw",
-         adam_like<torch::optim::AdamW, torch::optim::AdamWOptions, OptimizerKind::AdamW>);
+  define(env, exports, "adam", adam_like<torch::optim::Adam, torch::optim::AdamOptions>);
+  define(env, exports, "adamw", adam_like<torch::optim::AdamW, torch::optim::AdamWOptions>);
   define(env, exports, "optimizerStep", step);
   define(env, exports, "optimizerStepPerParameter", step_per_parameter);
   define(env, exports, "optimizerZeroGrad", zero_grad);

@@ -191,7 +191,7 @@ export interface NativeEngine {
     withMembrane?: boolean,
     repeatSteps?: number,
     withCharge?: boolean,
-  ): [spikes: T, membrane: T, charge: T];
+  ): [spikes: T, membrane: T | undefined, charge: T | undefined];
 
   sgd(
     params: readonly T[],

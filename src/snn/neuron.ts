@@ -117,14 +117,9 @@ export function runNeuron(x: E.Tensor, k: E.Tensor, config: NeuronConfig, option
     repeat,
     withCharge,
   );
-  // Each output is wrapped, so an unrequested (empty) one is released here and not leaked.
   const output: NeuronOutput = { spikes: new E.Tensor(spikes) };
-  const membraneTensor = new E.Tensor(membrane);
-  const chargeTensor = new E.Tensor(charge);
-  if (withMembrane) output.membrane = membraneTensor;
-  else membraneTensor.dispose();
-  if (withCharge) output.charge = chargeTensor;
-  else chargeTensor.dispose();
+  if (membrane) output.membrane = new E.Tensor(membrane);
+  if (charge) output.charge = new E.Tensor(charge);
   return output;
 }
 
